@@ -1,6 +1,27 @@
 """Image I/O: TIFF, the OME-Zarr writer and reader, validation. Knows nothing of screens."""
 
 from opsflow.io._atomic import atomic_path
+from opsflow.io._export import ensure_omero_channel_colors, export_tiff_to_omezarr, ngff_view
+from opsflow.io._ngff import NGFF_VERSIONS
+from opsflow.io._reader import ImageInfo, image_info, is_omezarr, read_image
 from opsflow.io._tiff import open_tiff, read_tiff, write_tiff
+from opsflow.io._validate import validate_store
+from opsflow.io._writer import COMPRESSIONS, write_multiscale_omezarr
 
-__all__ = ["atomic_path", "open_tiff", "read_tiff", "write_tiff"]
+__all__ = [
+    "COMPRESSIONS",
+    "NGFF_VERSIONS",
+    "ImageInfo",
+    "atomic_path",
+    "ensure_omero_channel_colors",
+    "export_tiff_to_omezarr",
+    "image_info",
+    "is_omezarr",
+    "ngff_view",
+    "open_tiff",
+    "read_image",
+    "read_tiff",
+    "validate_store",
+    "write_multiscale_omezarr",
+    "write_tiff",
+]

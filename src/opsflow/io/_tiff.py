@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from opsflow.errors import InputFileError, InputFileNotFoundError
+from opsflow.errors import InputFileError, InputFileNotFoundError, OpsflowError
 from opsflow.io._atomic import atomic_path
 
-__all__ = ["open_tiff", "read_tiff", "write_tiff"]
+__all__ = ["open_tiff", "read_tiff", "tiff_axes", "write_tiff"]
 
 
 def _check_exists(path: Path) -> None:
@@ -32,24 +32,87 @@ def read_tiff(path: str | os.PathLike[str]) -> np.ndarray:
         raise InputFileError(f"{path}: expected a readable TIFF file, found {exc}.") from exc
 
 
-def open_tiff(path: str | os.PathLike[str]) -> Any:
-    """Open a TIFF lazily: an array-like that reads only the pages or tiles it is sliced for.
+class _ContiguousTiff:
+    """Array-like over an uncompressed, contiguous TIFF series that reads with ``pread``.
 
-    Uncompressed contiguous files are memory-mapped (zero-copy); other layouts go through
-    tifffile's Zarr store, which decodes only the strips or tiles a slice touches.
+    Unlike a memory map, the pages it reads are not mapped into the process, so reading a
+    large file band by band keeps the resident memory bounded.
+    """
+
+    def __init__(self, path: Path, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.path = path
+        self.offset = offset
+        self.shape = shape
+        self.dtype = dtype.newbyteorder("=")
+        self._file_dtype = dtype
+        self.ndim = len(shape)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self[(slice(None),) * self.ndim]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if not isinstance(key, tuple):
+            key = (key,)
+        key = key + (slice(None),) * (self.ndim - len(key))
+        if any(not isinstance(k, slice) for k in key) or len(key) != self.ndim:
+            raise TypeError("only tuples of slices are supported")
+        ranges = [range(*k.indices(n)) for k, n in zip(key, self.shape, strict=True)]
+        *lead, rows, cols = ranges
+        if rows.step != 1:
+            raise TypeError("row slices must have step 1")
+        row_bytes = self.shape[-1] * self.dtype.itemsize
+        out = np.empty([len(r) for r in ranges], dtype=self.dtype)
+        strides = np.cumprod((1, *self.shape[::-1][:-1]))[::-1]  # element strides per axis
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            for idx in np.ndindex(*[len(r) for r in lead]):
+                first = sum(int(r[i]) * int(s) for r, i, s in zip(lead, idx, strides[:-2]))
+                first += rows.start * self.shape[-1] if len(rows) else 0
+                nbytes = len(rows) * row_bytes
+                buf = os.pread(fd, nbytes, self.offset + first * self.dtype.itemsize)
+                if len(buf) != nbytes:
+                    raise InputFileError(f"{self.path}: expected {nbytes} bytes, file is short.")
+                plane = np.frombuffer(buf, dtype=self._file_dtype).reshape(len(rows), -1)
+                out[idx] = plane[:, cols.start : cols.stop : cols.step] if len(cols) else 0
+        finally:
+            os.close(fd)
+        return out
+
+
+def open_tiff(path: str | os.PathLike[str]) -> Any:
+    """Open a TIFF lazily: an array-like that reads only the planes and rows it is sliced for.
+
+    Uncompressed contiguous files are read with ``pread`` (no memory map, so resident
+    memory stays bounded); other layouts go through tifffile's Zarr store, which decodes
+    only the strips or tiles a slice touches.
     """
     path = Path(path)
     _check_exists(path)
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
-            contiguous = series.dataoffset is not None
-        if contiguous:
-            return tifffile.memmap(path, mode="r")
+            offset = series.dataoffset
+            shape = tuple(series.shape)
+            dtype = np.dtype(series.dtype).newbyteorder(tif.byteorder)
+        if offset is not None and len(shape) >= 2:
+            return _ContiguousTiff(path, offset, shape, dtype)
         import zarr
 
         store = tifffile.imread(path, aszarr=True)
         return zarr.open_array(store, mode="r")
+    except OpsflowError:
+        raise
+    except Exception as exc:
+        raise InputFileError(f"{path}: expected a readable TIFF file, found {exc}.") from exc
+
+
+def tiff_axes(path: str | os.PathLike[str]) -> str:
+    """Axes letters tifffile reports for the first series, e.g. ``"CYX"`` or ``"QQYX"``."""
+    path = Path(path)
+    _check_exists(path)
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return tif.series[0].axes
     except Exception as exc:
         raise InputFileError(f"{path}: expected a readable TIFF file, found {exc}.") from exc
 

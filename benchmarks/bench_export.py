@@ -113,7 +113,9 @@ def main() -> None:
         tiff = tmp / "stack.tif"
         write_stack(tiff, shape)
         nbytes = tiff.stat().st_size
-        print(f"input: {shape} uint16, {nbytes / mb:.0f} MB; budget for (b): {nbytes / 2 / mb:.0f} MB")
+        print(
+            f"input: {shape} uint16, {nbytes / mb:.0f} MB; budget for (b): {nbytes / 2 / mb:.0f} MB"
+        )
         results = {}
         for name in CASES:
             runs = [run_case(name, tiff, tmp / f"{name}-{i}.zarr") for i in range(args.repeat)]

@@ -72,9 +72,7 @@ def ngff_view(
             )
     source_axes = source_axes.lower()
     if len(source_axes) != len(shape) or sorted(source_axes) != sorted(set(source_axes)):
-        raise OpsflowError(
-            f"{where}axes {source_axes!r} do not match the image shape {shape}."
-        )
+        raise OpsflowError(f"{where}axes {source_axes!r} do not match the image shape {shape}.")
     if not set(source_axes) <= set(_ngff.AXIS_ORDER) or not {"y", "x"} <= set(source_axes):
         raise OpsflowError(f"{where}axes {source_axes!r} must name y, x and some of t, c, z.")
     axes = "".join(a for a in _ngff.AXIS_ORDER if a in source_axes or a == "c")
@@ -205,9 +203,7 @@ def ensure_omero_channel_colors(
     shape = group[ms[0]["datasets"][0]["path"]].shape
     n = shape[axes.index("c")] if "c" in axes else 1
     if channel_labels is not None and len(channel_labels) != n:
-        raise OpsflowError(
-            f"{path}: {len(channel_labels)} channel labels given for {n} channels."
-        )
+        raise OpsflowError(f"{path}: {len(channel_labels)} channel labels given for {n} channels.")
     omero = dict(ome.get("omero") or {})
     channels = [dict(c) for c in omero.get("channels", [])][:n]
     while len(channels) < n:

@@ -97,9 +97,7 @@ def level_transforms(
     ]
     transforms: list[dict[str, Any]] = [{"type": "scale", "scale": scale}]
     if level > 0:
-        shift = [
-            float(pixel_size.get(a, 1.0)) * (step - 1) / 2 if a in "yx" else 0.0 for a in axes
-        ]
+        shift = [float(pixel_size.get(a, 1.0)) * (step - 1) / 2 if a in "yx" else 0.0 for a in axes]
         transforms.append({"type": "translation", "translation": shift})
     return transforms
 

@@ -36,11 +36,9 @@ def level_shapes(
 
 
 def _work_dtype(dtype: np.dtype) -> type[np.floating]:
-    # float32 sums of up to 256 values of a 16-bit integer are exact; wider types need
-    # float64 to keep the mean right.
+    # float32 sums of up to 256 values of a 16-bit integer are exact; wider integers and
+    # floats need float64 so the mean is correctly rounded to the stored type.
     if dtype.kind in "ui" and dtype.itemsize <= 2:
-        return np.float32
-    if dtype == np.float32:
         return np.float32
     return np.float64
 

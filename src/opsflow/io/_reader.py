@@ -58,8 +58,7 @@ def open_store(path: str | os.PathLike[str]) -> zarr.Group:
         raise InputFileNotFoundError(f"{p}: expected an OME-Zarr store, found nothing there.")
     if not is_omezarr(p):
         raise InputFileError(
-            f"{p}: expected an OME-Zarr store (a directory with zarr.json or .zgroup), "
-            "found none."
+            f"{p}: expected an OME-Zarr store (a directory with zarr.json or .zgroup), found none."
         )
     return zarr.open_group(str(p), mode="r")
 
@@ -129,7 +128,7 @@ def image_info(path: str | os.PathLike[str]) -> ImageInfo:
         axes = _DEFAULT_AXES.get(len(shape), "")
         if not axes:
             raise InputFileError(
-                f"{p}: expected a 2- to 5-dimensional image, found shape {shape}."
+                f"{p}: expected an image with 2 to 5 dimensions, found shape {shape}."
             )
     return ImageInfo(
         path=p,

@@ -66,7 +66,9 @@ class _ContiguousTiff:
         fd = os.open(self.path, os.O_RDONLY)
         try:
             for idx in np.ndindex(*[len(r) for r in lead]):
-                first = sum(int(r[i]) * int(s) for r, i, s in zip(lead, idx, strides[:-2]))
+                first = sum(
+                    int(r[i]) * int(s) for r, i, s in zip(lead, idx, strides[:-2], strict=True)
+                )
                 first += rows.start * self.shape[-1] if len(rows) else 0
                 nbytes = len(rows) * row_bytes
                 buf = os.pread(fd, nbytes, self.offset + first * self.dtype.itemsize)
@@ -77,6 +79,28 @@ class _ContiguousTiff:
         finally:
             os.close(fd)
         return out
+
+
+class _ChunkedTiff:
+    """Array-like over a compressed or tiled TIFF: decodes only the strips a slice touches.
+
+    The file is opened for each read and closed after it, so no handle outlives a call.
+    """
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.path = path
+        self.shape = shape
+        self.dtype = dtype
+        self.ndim = len(shape)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self[(slice(None),) * self.ndim]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        import zarr
+
+        with tifffile.TiffFile(self.path) as tif, tif.series[0].aszarr() as store:
+            return np.asarray(zarr.open_array(store, mode="r")[key])
 
 
 def open_tiff(path: str | os.PathLike[str]) -> Any:
@@ -96,10 +120,7 @@ def open_tiff(path: str | os.PathLike[str]) -> Any:
             dtype = np.dtype(series.dtype).newbyteorder(tif.byteorder)
         if offset is not None and len(shape) >= 2:
             return _ContiguousTiff(path, offset, shape, dtype)
-        import zarr
-
-        store = tifffile.imread(path, aszarr=True)
-        return zarr.open_array(store, mode="r")
+        return _ChunkedTiff(path, shape, dtype.newbyteorder("="))
     except OpsflowError:
         raise
     except Exception as exc:
@@ -121,20 +142,24 @@ def write_tiff(
     path: str | os.PathLike[str],
     image: np.ndarray,
     *,
+    axes: str | None = None,
     compression: str | None = None,
-    metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``image`` as a TIFF atomically (temporary sibling, then rename).
 
-    Uncompressed by default so downstream steps can memory-map it.
+    The shape (and ``axes``, e.g. ``"tcyx"``, where given) is stored in the description so
+    readers get the array back with its dimensions. Uncompressed by default, so later
+    steps can read bands of it without decoding the whole file.
     """
     path = Path(path)
+    image = np.asarray(image)
+    metadata: dict[str, Any] = {}
+    if axes is not None:
+        if len(axes) != image.ndim:
+            raise OpsflowError(f"{path}: axes {axes!r} do not match the image shape {image.shape}.")
+        metadata["axes"] = axes.upper()
     with atomic_path(path) as tmp:
         tifffile.imwrite(
-            tmp,
-            np.asarray(image),
-            compression=compression,
-            metadata=metadata,
-            photometric="minisblack",
+            tmp, image, compression=compression, metadata=metadata, photometric="minisblack"
         )
     return path

@@ -41,8 +41,7 @@ def _model_problems(group: zarr.Group, version: str | None, kind: str) -> list[s
         model.from_zarr(group)
     except ValidationError as exc:
         return [
-            f"{kind}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            for err in exc.errors()
+            f"{kind}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         ]
     except Exception as exc:  # the models raise plain errors for structural problems
         return [f"{kind}: {str(exc).splitlines()[0]}"]
@@ -89,26 +88,23 @@ def _pyramid_problems(
         return problems, arrays
     base = scales[0]
     assert base is not None
+    yx = [axes.index("y"), axes.index("x")] if {"y", "x"} <= set(axes) else []
+    if len(arrays) < 2 or not yx:
+        return problems, arrays
+    # One factor for the whole pyramid, read off the y scale of level 1.
+    f = round(scales[1][yx[0]] / base[yx[0]])  # type: ignore[index]
+    if f < 2:
+        return [*problems, f"{where}: level 1 is not coarser than level 0."], arrays
     for i in range(1, len(arrays)):
         prev, cur = arrays[i - 1].shape, arrays[i].shape
-        scale = scales[i]
-        assert scale is not None
-        yx = [axes.index("y"), axes.index("x")] if {"y", "x"} <= set(axes) else []
-        previous = scales[i - 1]
-        assert previous is not None
-        factors = {round(scale[k] / previous[k]) for k in yx}
-        if len(factors) != 1:
-            problems.append(f"{where}: level {i} coarsens y and x differently.")
-            continue
-        f = factors.pop()
-        want = tuple(
-            math.ceil(n / f) if k in yx else n for k, n in enumerate(prev)
-        )
+        want = tuple(math.ceil(n / f) if k in yx else n for k, n in enumerate(prev))
         if tuple(cur) != want:
             problems.append(
                 f"{where}: level {i} has shape {tuple(cur)}, expected {want} from level "
                 f"{i - 1} coarsened by {f}."
             )
+        scale = scales[i]
+        assert scale is not None
         for k in range(len(axes)):
             expect = base[k] * (f**i if k in yx else 1)
             if not math.isclose(scale[k], expect, rel_tol=1e-6):

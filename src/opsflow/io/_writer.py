@@ -184,8 +184,7 @@ def _lead_blocks(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Iterator[tu
     ranges = [range(0, n, c) for n, c in zip(shape[:-2], chunks[:-2], strict=True)]
     for starts in product(*ranges):
         yield tuple(
-            slice(s, min(s + c, n))
-            for s, c, n in zip(starts, chunks[:-2], shape[:-2], strict=True)
+            slice(s, min(s + c, n)) for s, c, n in zip(starts, chunks[:-2], shape[:-2], strict=True)
         )
 
 
@@ -383,7 +382,8 @@ def write_multiscale_omezarr(
         arrays = []
         for level, lvl_shape in enumerate(lvl_shapes):
             lvl_chunks = tuple(
-                max(1, min(c, n)) for c, n in zip(_chunks_for(src_shape, chunks), lvl_shape)
+                max(1, min(c, n))
+                for c, n in zip(_chunks_for(src_shape, chunks), lvl_shape, strict=True)
             )
             arrays.append(
                 group.create_array(str(level), shape=lvl_shape, chunks=lvl_chunks, **kwargs)
@@ -422,7 +422,13 @@ def write_multiscale_omezarr(
         n_workers = max(1, workers or os.cpu_count() or 1)
         log.info(
             "writing %s: shape %s %s, %d levels, %d label images, %d blocks on %d threads",
-            output, shape, dtype, len(shapes), len(label_sources), len(tasks), n_workers,
+            output,
+            shape,
+            dtype,
+            len(shapes),
+            len(label_sources),
+            len(tasks),
+            n_workers,
         )
         with ThreadPoolExecutor(n_workers) as pool:
             for future in [pool.submit(_run_block, j, k, factor, progress) for j, k in tasks]:
@@ -432,8 +438,13 @@ def write_multiscale_omezarr(
         ome: dict[str, Any] = {
             "multiscales": [
                 _ngff.multiscale_metadata(
-                    name=store_name, axes=axes, pixel_size=sizes, factor=factor,
-                    n_levels=len(shapes), method="mean", ngff_version=ngff_version,
+                    name=store_name,
+                    axes=axes,
+                    pixel_size=sizes,
+                    factor=factor,
+                    n_levels=len(shapes),
+                    method="mean",
+                    ngff_version=ngff_version,
                 )
             ],
             "omero": _ngff.omero_metadata(
@@ -449,19 +460,21 @@ def write_multiscale_omezarr(
             values = sorted(job.collector.values)
             if values and values[0] < 0:
                 raise OpsflowError(
-                    f"label image {lname!r}: expected non-negative label values, "
-                    f"found {values[0]}."
+                    f"label image {lname!r}: expected non-negative label values, found {values[0]}."
                 )
             lome = {
                 "multiscales": [
                     _ngff.multiscale_metadata(
-                        name=lname, axes=axes, pixel_size=sizes, factor=factor,
-                        n_levels=len(shapes), method="mode", ngff_version=ngff_version,
+                        name=lname,
+                        axes=axes,
+                        pixel_size=sizes,
+                        factor=factor,
+                        n_levels=len(shapes),
+                        method="mode",
+                        ngff_version=ngff_version,
                     )
                 ],
-                "image-label": _ngff.image_label_metadata(
-                    values=values, ngff_version=ngff_version
-                ),
+                "image-label": _ngff.image_label_metadata(values=values, ngff_version=ngff_version),
             }
             group.attrs.update(_ngff.root_attributes(lome, ngff_version))
     return Path(output)

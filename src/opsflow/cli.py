@@ -1,0 +1,321 @@
+"""The ``opsflow`` command: export, validate, info, synth, demo.
+
+Commands only read arguments, call the library and report. Every opsflow error becomes
+one line on stderr and exit code 2; a store that fails validation exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from opsflow.errors import OpsflowError
+
+__all__ = ["main"]
+
+log = logging.getLogger("opsflow")
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(v) for v in text.replace(",", " ").split())
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.replace(",", " ").split())
+
+
+def _progress_bar(description: str, total: int) -> tuple[Callable[[int], None], object]:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+        disable=not sys.stderr.isatty(),
+    )
+    task = progress.add_task(description, total=total)
+    return (lambda n: progress.advance(task, n)), progress
+
+
+def _human(nbytes: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if nbytes < 1024 or unit == "TB":
+            return f"{nbytes:.1f} {unit}" if unit != "B" else f"{int(nbytes)} B"
+        nbytes /= 1024
+    return f"{nbytes:.1f} TB"
+
+
+def _disk_usage(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a TIFF (plus optional masks) as an OME-Zarr store."""
+    from opsflow.io import export_tiff_to_omezarr, image_info, open_tiff
+
+    labels = {}
+    for item in args.label_image or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise OpsflowError(f"--label-image expects NAME=PATH, found {item!r}.")
+        labels[name] = path
+    total = open_tiff(args.input).shape
+    nbytes = image_info(args.input).dtype.itemsize
+    for n in total:
+        nbytes *= n
+    advance, bar = _progress_bar(f"export {Path(args.input).name}", nbytes * (1 + len(labels)))
+    with bar:  # type: ignore[attr-defined]
+        out = export_tiff_to_omezarr(
+            args.input,
+            args.output,
+            pixel_size=args.pixel_size,
+            chunk_shape=args.chunk_shape,
+            coarsening_factor=args.coarsening_factor,
+            max_levels=args.max_levels,
+            channel_labels=args.channel_labels.split(",") if args.channel_labels else None,
+            label_metadata={"name": args.label_name} if args.labels else None,
+            labels=labels,
+            axes=args.axes,
+            ngff_version=args.ngff_version,
+            compression=args.compression,
+            workers=args.workers,
+            progress=advance,
+        )
+    info = image_info(out)
+    print(f"{out}: {len(info.level_shapes)} levels, level 0 {info.shape} {info.dtype}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate stores; exit 0 only when every store is valid."""
+    from opsflow.io import validate_store
+
+    bad = 0
+    for store in args.stores:
+        try:
+            problems = validate_store(store)
+        except OpsflowError as exc:
+            problems = [str(exc)]
+        if problems:
+            bad += 1
+            for problem in problems:
+                print(f"{store}: {problem}")
+        else:
+            print(f"{store}: valid")
+    return 1 if bad else 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Describe a store or TIFF: levels, shapes, chunks, channels, pixel size, labels."""
+    from opsflow.io import image_info
+
+    info = image_info(args.store)
+    print(f"path:        {info.path}")
+    print(
+        f"format:      {info.format}"
+        + (f" (NGFF {info.ngff_version})" if info.ngff_version else "")
+    )
+    print(f"axes:        {info.axes}")
+    print(f"dtype:       {info.dtype}")
+    if info.channel_labels is not None:
+        print(f"channels:    {', '.join(info.channel_labels)}")
+    if info.pixel_size:
+        sizes = ", ".join(f"{a}={v:g}" for a, v in info.pixel_size.items())
+        print(f"pixel size:  {sizes} micrometer")
+    for level, (shape, chunks) in enumerate(zip(info.level_shapes, info.level_chunks, strict=True)):
+        print(f"level {level}:     shape {shape}, chunks {chunks}")
+    if info.labels:
+        print(f"labels:      {', '.join(info.labels)}")
+    size = _disk_usage(info.path) if info.path.is_dir() else info.path.stat().st_size
+    print(f"on disk:     {_human(size)}")
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Write the synthetic screen (raw inputs, config, ground truth)."""
+    from opsflow.synth import SynthParams, write_screen
+
+    params = SynthParams(seed=args.seed)
+    paths = write_screen(Path(args.outdir), params)
+    print(f"synthetic screen written to {args.outdir}")
+    for key, value in paths.items():
+        print(f"  {key}: {value}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Make one synthetic SBS tile with its masks, export it as OME-Zarr and validate it.
+
+    Until the workflow runs the whole pipeline, this shows the OME-Zarr view on the data
+    every later step starts from: a (cycle, channel, y, x) stack with nuclei and cells.
+    """
+    from opsflow.io import export_tiff_to_omezarr, image_info, validate_store, write_tiff
+    from opsflow.synth import SynthParams, make_sbs_tile
+
+    params = SynthParams(seed=args.seed)
+    well, tile_index = params.wells[0], 0
+    stem = f"P-{params.plate}_W-{well}_T-{tile_index}"
+    root = Path(args.outdir)
+    print(
+        f"making synthetic SBS tile {stem}: {params.n_cycles} cycles x "
+        f"{len(params.sbs_channels)} channels x {params.sbs_tile_shape} ..."
+    )
+    tile = make_sbs_tile(params, well, tile_index)
+    images = root / "synth" / "images"
+    stack = write_tiff(images / f"{stem}__sbs_stack.tiff", tile.image, axes="tcyx")
+    masks = {
+        name: write_tiff(images / f"{stem}__{name}.tiff", getattr(tile, name))
+        for name in ("nuclei", "cells")
+    }
+    store_path = root / "omezarr" / f"{stem}__sbs_stack.ome.zarr"
+    nbytes = tile.image.nbytes + sum(getattr(tile, n).nbytes for n in masks)
+    advance, bar = _progress_bar("export", nbytes)
+    with bar:  # type: ignore[attr-defined]
+        store = export_tiff_to_omezarr(
+            stack,
+            store_path,
+            pixel_size=(params.sbs_pixel_size_um, params.sbs_pixel_size_um),
+            chunk_shape=(1, 256, 256),
+            channel_labels=list(params.sbs_channels),
+            labels=masks,
+            progress=advance,
+        )
+    problems = validate_store(store)
+    for problem in problems:
+        print(f"{store}: {problem}")
+    info = image_info(store)
+    n_cells = len(set(tile.cells[tile.cells > 0].ravel().tolist()))
+    print(f"TIFF stack:  {stack} ({_human(stack.stat().st_size)})")
+    print(
+        f"OME-Zarr:    {store} ({_human(_disk_usage(store))}), "
+        f"{'valid' if not problems else 'INVALID'}"
+    )
+    print(f"  axes {info.axes}, level shapes {list(info.level_shapes)}")
+    print(
+        f"  channels {', '.join(info.channel_labels or ())}; labels {', '.join(info.labels)} "
+        f"({n_cells} cells)"
+    )
+    print("Open it:")
+    print(f"  napari:  napari --plugin napari-ome-zarr {store}")
+    print(
+        f"  vizarr:  serve {root} over http (python -m http.server) and open "
+        "https://hms-dbmi.github.io/vizarr/?source=http://localhost:8000/"
+        f"{store.relative_to(root)}"
+    )
+    print(f"  Python:  opsflow.io.read_image('{store}', level=0)")
+    return 1 if problems else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from opsflow import __version__
+    from opsflow.io import COMPRESSIONS, NGFF_VERSIONS
+
+    parser = argparse.ArgumentParser(
+        prog="opsflow",
+        description="Optical pooled screen analysis with OME-Zarr views of every checkpoint.",
+    )
+    parser.add_argument("--version", action="version", version=f"opsflow {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("export", help="export a TIFF as a multiscale OME-Zarr store")
+    p.add_argument("input", help="TIFF file: YX, CYX, YXC or (cycle, channel, Y, X)")
+    p.add_argument("output", help="store path (*.ome.zarr) or a directory to create it in")
+    p.add_argument("--channel-labels", help="comma-separated channel names, one per channel")
+    p.add_argument(
+        "--pixel-size",
+        type=_floats,
+        default=(1.0, 1.0),
+        metavar="'Y X'",
+        help="micrometres per pixel (default: 1 1)",
+    )
+    p.add_argument(
+        "--chunk-shape",
+        type=_ints,
+        default=(1, 512, 512),
+        metavar="C,Y,X",
+        help="chunk of the trailing axes (default: 1,512,512)",
+    )
+    p.add_argument("--coarsening-factor", type=int, default=2, help="pyramid step (default: 2)")
+    p.add_argument(
+        "--max-levels",
+        type=int,
+        default=None,
+        help="most levels, level 0 included (default: until one chunk)",
+    )
+    p.add_argument(
+        "--labels",
+        action="store_true",
+        help="the input is an integer mask: also write it as a label image",
+    )
+    p.add_argument("--label-name", default="labels", help="name of that label image")
+    p.add_argument(
+        "--label-image",
+        action="append",
+        metavar="NAME=PATH",
+        help="attach a mask TIFF as label image NAME (repeatable)",
+    )
+    p.add_argument("--axes", default=None, help="axes of the TIFF, e.g. yxc (default: guessed)")
+    p.add_argument(
+        "--ngff-version",
+        choices=NGFF_VERSIONS,
+        default="0.5",
+        help="0.5 on Zarr v3 (default) or 0.4 on Zarr v2",
+    )
+    p.add_argument(
+        "--compression", choices=COMPRESSIONS, default="zstd", help="Blosc codec (default: zstd)"
+    )
+    p.add_argument("--workers", type=int, default=None, help="threads (default: all cores)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("validate", help="validate OME-Zarr stores (exit 1 if any is invalid)")
+    p.add_argument("stores", nargs="+")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("info", help="describe a store or TIFF")
+    p.add_argument("store")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("synth", help="write the synthetic screen with ground truth")
+    p.add_argument("outdir")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("demo", help="run the demo on the synthetic screen")
+    p.add_argument("--outdir", default="demo_output")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``opsflow`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except OpsflowError as exc:
+        print(f"opsflow {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"opsflow {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,8 +1,18 @@
-"""Image I/O: TIFF, the OME-Zarr writer and reader, validation. Knows nothing of screens."""
+"""Image I/O: TIFF, raw microscope files, the OME-Zarr writer and reader, validation.
+
+Knows nothing of screens.
+"""
 
 from opsflow.io._atomic import atomic_path
 from opsflow.io._export import ensure_omero_channel_colors, export_tiff_to_omezarr, ngff_view
 from opsflow.io._ngff import NGFF_VERSIONS
+from opsflow.io._raw import (
+    RawImage,
+    raw_image_from_nd2,
+    read_raw_image,
+    read_raw_nd2,
+    read_raw_tiff,
+)
 from opsflow.io._reader import ImageInfo, image_info, is_omezarr, read_image
 from opsflow.io._tiff import open_tiff, read_tiff, write_tiff
 from opsflow.io._validate import validate_store
@@ -12,6 +22,7 @@ __all__ = [
     "COMPRESSIONS",
     "NGFF_VERSIONS",
     "ImageInfo",
+    "RawImage",
     "atomic_path",
     "ensure_omero_channel_colors",
     "export_tiff_to_omezarr",
@@ -19,7 +30,11 @@ __all__ = [
     "is_omezarr",
     "ngff_view",
     "open_tiff",
+    "raw_image_from_nd2",
     "read_image",
+    "read_raw_image",
+    "read_raw_nd2",
+    "read_raw_tiff",
     "read_tiff",
     "validate_store",
     "write_multiscale_omezarr",

@@ -1,0 +1,39 @@
+"""Preprocess: raw acquisitions to (C, Y, X) tiles, metadata and illumination fields.
+
+Pure functions on arrays and :class:`opsflow.io.RawImage` objects; reading the raw files
+(``opsflow.io.read_raw_image``) and writing outputs happen at the edges (workflow scripts,
+CLI). :func:`apply_ic_field` is shared with the SBS and phenotype modules.
+"""
+
+from opsflow.preprocess._convert import (
+    PLANE_ORDERS,
+    convert_raw,
+    convert_tile,
+    converted_channel_names,
+    to_cyx,
+)
+from opsflow.preprocess._illumination import (
+    apply_ic_field,
+    calculate_ic_field,
+    ic_smoothing_radius,
+)
+from opsflow.preprocess._metadata import METADATA_COLUMNS, combine_metadata, tile_metadata
+from opsflow.preprocess._outputs import MODALITIES, ic_field_path, image_path, metadata_path
+
+__all__ = [
+    "METADATA_COLUMNS",
+    "MODALITIES",
+    "PLANE_ORDERS",
+    "apply_ic_field",
+    "calculate_ic_field",
+    "combine_metadata",
+    "convert_raw",
+    "convert_tile",
+    "converted_channel_names",
+    "ic_field_path",
+    "ic_smoothing_radius",
+    "image_path",
+    "metadata_path",
+    "tile_metadata",
+    "to_cyx",
+]

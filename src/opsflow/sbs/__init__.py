@@ -1,0 +1,95 @@
+"""SBS module: from raw cycles to a barcode per cell, as pure functions.
+
+Steps, each named after its output: :func:`align_cycles` (``aligned``),
+:func:`log_filter` (``log_filtered``), :func:`standard_deviation`,
+:func:`find_peaks` (``peaks``), :func:`max_filter` (``max_filtered``),
+:func:`illumination_corrected`, segmentation (:mod:`opsflow.segment`),
+:func:`extract_bases` (``bases``), :func:`call_reads` (``reads``),
+:func:`call_cells` (``cells``) and :func:`cell_info`. :func:`process_tile` chains
+them; :class:`SbsParams` holds every setting with its default.
+"""
+
+from opsflow.sbs.align import (
+    align_cycles,
+    estimate_channel_shifts,
+    estimate_cycle_shifts,
+    estimate_shift,
+    shift_frame,
+)
+from opsflow.sbs.bases import BASES_COLUMNS, extract_bases
+from opsflow.sbs.cells import (
+    CELL_INFO_COLUMNS,
+    CELLS_COLUMNS,
+    call_cells,
+    cell_info,
+    combine_tiles,
+    library_lookup,
+)
+from opsflow.sbs.filters import log_filter, max_filter, standard_deviation
+from opsflow.sbs.illumination import cytoplasm_image, illumination_corrected
+from opsflow.sbs.params import SbsParams
+from opsflow.sbs.peaks import find_peaks, peak_threshold
+from opsflow.sbs.pipeline import (
+    SbsTileResult,
+    align_step,
+    call_cells_step,
+    call_reads_step,
+    extract_bases_step,
+    find_peaks_step,
+    illumination_corrected_step,
+    log_filter_step,
+    max_filter_step,
+    process_tile,
+    segment_step,
+    standard_deviation_step,
+)
+from opsflow.sbs.reads import (
+    bases_to_array,
+    call_reads,
+    estimate_crosstalk,
+    quality,
+    reads_columns,
+    unmix,
+)
+
+__all__ = [
+    "align_step",
+    "call_cells_step",
+    "call_reads_step",
+    "extract_bases_step",
+    "find_peaks_step",
+    "illumination_corrected_step",
+    "log_filter_step",
+    "max_filter_step",
+    "segment_step",
+    "standard_deviation_step",
+    "BASES_COLUMNS",
+    "CELLS_COLUMNS",
+    "CELL_INFO_COLUMNS",
+    "SbsParams",
+    "SbsTileResult",
+    "align_cycles",
+    "bases_to_array",
+    "call_cells",
+    "call_reads",
+    "cell_info",
+    "combine_tiles",
+    "cytoplasm_image",
+    "estimate_channel_shifts",
+    "estimate_crosstalk",
+    "estimate_cycle_shifts",
+    "estimate_shift",
+    "extract_bases",
+    "find_peaks",
+    "illumination_corrected",
+    "library_lookup",
+    "log_filter",
+    "max_filter",
+    "peak_threshold",
+    "process_tile",
+    "quality",
+    "reads_columns",
+    "shift_frame",
+    "standard_deviation",
+    "unmix",
+]

@@ -1,0 +1,219 @@
+"""The SBS steps with their settings applied: one function per workflow checkpoint.
+
+Each ``*_step`` maps :class:`SbsParams` onto one algorithm, so the Snakemake rules
+(one step each, writing a checkpoint) and :func:`process_tile` (all steps in memory,
+for the demo, tests and benchmarks) run exactly the same code with the same settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from opsflow.errors import OpsflowError
+from opsflow.sbs.align import align_cycles
+from opsflow.sbs.bases import extract_bases
+from opsflow.sbs.cells import call_cells, cell_info
+from opsflow.sbs.filters import log_filter, max_filter, standard_deviation
+from opsflow.sbs.illumination import cytoplasm_image, illumination_corrected
+from opsflow.sbs.params import SbsParams
+from opsflow.sbs.peaks import find_peaks, peak_threshold
+from opsflow.sbs.reads import call_reads
+from opsflow.segment import SegmentParams, segment, segmentation_stats
+
+__all__ = [
+    "SbsTileResult",
+    "align_step",
+    "call_cells_step",
+    "call_reads_step",
+    "extract_bases_step",
+    "find_peaks_step",
+    "illumination_corrected_step",
+    "log_filter_step",
+    "max_filter_step",
+    "process_tile",
+    "segment_step",
+    "standard_deviation_step",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SbsTileResult:
+    """Every SBS output of one tile, named as the pipeline's files are."""
+
+    aligned: np.ndarray
+    log_filtered: np.ndarray
+    standard_deviation: np.ndarray
+    peaks: np.ndarray
+    max_filtered: np.ndarray
+    illumination_corrected: np.ndarray
+    nuclei: np.ndarray
+    cells: np.ndarray
+    segmentation_stats: pd.DataFrame
+    peak_threshold: float
+    bases: pd.DataFrame
+    reads: pd.DataFrame
+    cells_table: pd.DataFrame
+    cell_info: pd.DataFrame
+
+
+def align_step(image: np.ndarray, p: SbsParams) -> np.ndarray:
+    """``aligned``: raw cycles (cycle, channel, Y, X) registered to the first cycle."""
+    if image.ndim != 4 or image.shape[1] != len(p.channel_names):
+        raise OpsflowError(
+            f"SBS tile has shape {image.shape}; expected (cycle, {len(p.channel_names)} "
+            f"channels {list(p.channel_names)}, Y, X)."
+        )
+    if max(p.dapi_cycle, p.cyto_cycle) >= image.shape[0]:
+        raise OpsflowError(
+            f"sbs.dapi_cycle/cyto_cycle ({p.dapi_cycle}, {p.cyto_cycle}) exceed the "
+            f"{image.shape[0]} cycles."
+        )
+    return align_cycles(
+        image,
+        channel_names=p.channel_names,
+        dapi_channel=p.dapi_channel,
+        base_channels=p.base_channels,
+        method=p.align_method,
+        within_cycle=p.align_within_cycle,
+        window=p.align_window,
+        upsample_factor=p.align_upsample_factor,
+        max_within_cycle_shift=p.align_max_within_cycle_shift,
+        spot_suppression=p.align_spot_suppression,
+        order=p.align_interpolation_order,
+    )
+
+
+def log_filter_step(aligned: np.ndarray, p: SbsParams) -> np.ndarray:
+    """``log_filtered``: LoG of every frame, DAPI kept raw."""
+    return log_filter(aligned, sigma=p.log_sigma, dapi_index=p.dapi_index)
+
+
+def standard_deviation_step(logged: np.ndarray, p: SbsParams) -> np.ndarray:
+    """``standard_deviation``: mean over base channels of the std over cycles."""
+    return standard_deviation(logged, base_indices=list(p.base_indices))
+
+
+def find_peaks_step(std: np.ndarray, p: SbsParams) -> np.ndarray:
+    """``peaks``: local maxima of the standard deviation scored by local contrast."""
+    return find_peaks(std, width=p.peak_width)
+
+
+def max_filter_step(logged: np.ndarray, p: SbsParams) -> np.ndarray:
+    """``max_filtered``: base channels only, in ``p.base_channels`` order."""
+    dapi, bases_idx = p.dapi_index, list(p.base_indices)
+    maxed = max_filter(logged, width=p.max_filter_width, dapi_index=dapi)
+    if dapi is not None:
+        # max_filter dropped DAPI; base channels keep their relative order.
+        keep = [c for c in range(len(p.channel_names)) if c != dapi]
+        return maxed[:, [keep.index(c) for c in bases_idx]]
+    return maxed[:, bases_idx]
+
+
+def illumination_corrected_step(
+    aligned: np.ndarray, field: np.ndarray | None, p: SbsParams
+) -> np.ndarray:
+    """``illumination_corrected``: DAPI and cytoplasm cycles divided by the field."""
+    return illumination_corrected(
+        aligned, field, dapi_index=p.dapi_index, dapi_cycle=p.dapi_cycle, cyto_cycle=p.cyto_cycle
+    )
+
+
+def segment_step(
+    corrected: np.ndarray, p: SbsParams, segment_params: SegmentParams | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``nuclei`` and ``cells`` from the illumination-corrected image."""
+    if p.dapi_index is None:
+        raise OpsflowError("SBS segmentation needs a DAPI channel; set sbs.dapi_channel.")
+    cyto = cytoplasm_image(corrected, base_indices=list(p.base_indices), reducer=p.cyto_reducer)
+    return segment(corrected[p.dapi_index], cyto, params=segment_params)
+
+
+def extract_bases_step(
+    peaks: np.ndarray, maxed: np.ndarray, cells: np.ndarray, p: SbsParams
+) -> pd.DataFrame:
+    """``bases``: intensities of every candidate read (threshold from the data if unset)."""
+    threshold = (
+        p.peak_threshold
+        if p.peak_threshold is not None
+        else peak_threshold(peaks, noise_factor=p.peak_noise_factor)
+    )
+    log.info("peak threshold %.1f", threshold)
+    bases = extract_bases(peaks, maxed, cells, threshold=threshold, base_channels=p.base_channels)
+    bases.attrs["peak_threshold"] = float(threshold)
+    return bases
+
+
+def call_reads_step(bases: pd.DataFrame, p: SbsParams, n_cycles: int) -> pd.DataFrame:
+    """``reads``: crosstalk estimated from the data and inverted, base and quality per cycle."""
+    return call_reads(
+        bases, base_channels=p.base_channels, per_cycle=p.crosstalk_per_cycle, n_cycles=n_cycles
+    )
+
+
+def call_cells_step(
+    reads: pd.DataFrame, library: pd.DataFrame | None, p: SbsParams
+) -> pd.DataFrame:
+    """``cells``: the top two barcodes of every cell, mapped to the library."""
+    return call_cells(
+        reads,
+        library=library,
+        q_min=p.q_min,
+        mapped_first=p.mapped_first,
+        prefix_column=p.library_prefix_column,
+        gene_symbol_column=p.library_gene_symbol_column,
+        gene_id_column=p.library_gene_id_column,
+    )
+
+
+def process_tile(
+    image: np.ndarray,
+    *,
+    params: SbsParams | None = None,
+    segment_params: SegmentParams | None = None,
+    field: np.ndarray | None = None,
+    library: pd.DataFrame | None = None,
+) -> SbsTileResult:
+    """Run every SBS step on one tile of raw cycles (cycle, channel, Y, X).
+
+    Parameters
+    ----------
+    image : ndarray, shape (cycle, channel, Y, X)
+    params, segment_params
+        Settings; defaults if None.
+    field : ndarray, optional
+        Illumination field for the segmentation image.
+    library : DataFrame, optional
+        Barcode library for mapping reads.
+    """
+    p = params if params is not None else SbsParams()
+    aligned = align_step(image, p)
+    logged = log_filter_step(aligned, p)
+    std = standard_deviation_step(logged, p)
+    peaks = find_peaks_step(std, p)
+    maxed = max_filter_step(logged, p)
+    corrected = illumination_corrected_step(aligned, field, p)
+    nuclei, cells = segment_step(corrected, p, segment_params)
+    bases = extract_bases_step(peaks, maxed, cells, p)
+    reads = call_reads_step(bases, p, image.shape[0])
+    return SbsTileResult(
+        aligned=aligned,
+        log_filtered=logged,
+        standard_deviation=std,
+        peaks=peaks,
+        max_filtered=maxed,
+        illumination_corrected=corrected,
+        nuclei=nuclei,
+        cells=cells,
+        segmentation_stats=segmentation_stats(nuclei, cells),
+        peak_threshold=bases.attrs["peak_threshold"],
+        bases=bases,
+        reads=reads,
+        cells_table=call_cells_step(reads, library, p),
+        cell_info=cell_info(nuclei, cells),
+    )

@@ -155,6 +155,55 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snakemake_command(configfile: Path, extra: Sequence[str]) -> list[str]:
+    """The snakemake call for a validated configuration; cores default to all."""
+    from importlib.resources import files
+
+    import yaml
+
+    from opsflow.config import load_config
+
+    if not configfile.is_file():
+        raise OpsflowError(f"{configfile}: expected a configuration file, found nothing there.")
+    try:
+        data = yaml.safe_load(configfile.read_text())
+    except yaml.YAMLError as exc:
+        msg = f"{configfile}: expected YAML, found {exc}.".replace("\n", " ")
+        raise OpsflowError(msg) from None
+    load_config(data, base_dir=configfile.parent)  # one clear sentence before any job runs
+    snakefile = files("opsflow") / "workflow" / "Snakefile"
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(snakefile),
+        "--configfile",
+        str(configfile),
+        "--directory",
+        str(configfile.parent),
+    ]
+    if not any(
+        a in ("-c", "--cores", "-j", "--jobs") or a.startswith(("--cores=", "--jobs="))
+        for a in extra
+    ):
+        command += ["--cores", "all"]
+    if not any(a in ("-e", "--executor") or a.startswith("--executor=") for a in extra):
+        # Local jobs run in threads of one process: the steps release the GIL in numpy,
+        # and a job then costs milliseconds instead of a new Python process each.
+        command.append("--force-use-threads")
+    return command + list(extra)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the workflow with snakemake; extra arguments go to snakemake unchanged."""
+    import subprocess
+
+    command = _snakemake_command(Path(args.configfile).resolve(), args.snakemake_args)
+    log.info("running %s", " ".join(command))
+    return subprocess.call(command)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Make one synthetic SBS tile with its masks, export it as OME-Zarr and validate it.
 
@@ -280,6 +329,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="threads (default: all cores)")
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser(
+        "run",
+        help="run the workflow (snakemake); other options go to snakemake",
+        description="Run the opsflow workflow. Every argument after the config file is "
+        "passed to snakemake, e.g. a target (all_sbs), --cores 8, -n, or "
+        "--executor slurm --profile myprofile.",
+    )
+    p.add_argument("--configfile", required=True, help="workflow configuration (YAML)")
+    p.add_argument("snakemake_args", nargs="*", help="targets and options passed to snakemake")
+    p.set_defaults(func=cmd_run)
+
     p = sub.add_parser("validate", help="validate OME-Zarr stores (exit 1 if any is invalid)")
     p.add_argument("stores", nargs="+")
     p.set_defaults(func=cmd_validate)
@@ -300,9 +360,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configfile_args(args: Sequence[str]) -> list[str]:
+    for i, a in enumerate(args):
+        if a == "--configfile" and i + 1 < len(args):
+            return [a, args[i + 1]]
+        if a.startswith("--configfile="):
+            return [a]
+    return []
+
+
+def _without_configfile(args: Sequence[str]) -> list[str]:
+    keep = _configfile_args(args)
+    if not keep:
+        return list(args)
+    i = list(args).index(keep[0])
+    return [*args[:i], *args[i + len(keep) :]]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``opsflow`` console script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "run" in argv:
+        # Everything after the config file goes to snakemake, in its order.
+        at = argv.index("run")
+        args, rest = parser.parse_known_args([*argv[: at + 1], *_configfile_args(argv[at + 1 :])])
+        args.snakemake_args = _without_configfile(argv[at + 1 :])
+        del rest
+    else:
+        args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -20,8 +20,6 @@ Config keys (``config.yml``)
 ----------------------------
 all.root_fp
     Output root of the workflow.
-all.plates, all.wells
-    The plates and wells to process.
 preprocess.sbs_samples_fp, preprocess.phenotype_samples_fp
     Sample tables: one row per raw file.
 preprocess.sample_file_type
@@ -36,8 +34,8 @@ preprocess.{sbs,phenotype}_pixel_size_um
     Pixel size used when a file records none.
 preprocess.ic_percentile
     Percentile the illumination field is divided by.
-sbs.df_barcode_library_fp, sbs.channel_names, sbs.bases, sbs.cycles
-    Barcode library, canonical channel order, base channels, cycle numbers.
+sbs.library_path, sbs.channel_names, sbs.base_channels
+    Barcode library, canonical channel order, base channels.
 phenotype.channel_names
     Canonical phenotype channel order.
 """
@@ -224,14 +222,11 @@ def _yaml_list(items: list[str] | tuple[str, ...]) -> str:
 
 def _config_text(params: SynthParams) -> str:
     sbs_order = tuple(reversed(params.sbs_channels))
-    cycles = ", ".join(str(k) for k in range(1, params.n_cycles + 1))
     return f"""\
 # opsflow workflow configuration for a synthetic screen (opsflow.synth, seed {params.seed}).
 # Relative paths are relative to the directory of this file.
 all:
   root_fp: analysis                 # output root: every module writes under it
-  plates: {_yaml_list([params.plate])}
-  wells: {_yaml_list(params.wells)}
 
 preprocess:
   sbs_samples_fp: samples/sbs_samples.tsv              # sample_fp, plate, well, tile, cycle
@@ -248,10 +243,9 @@ preprocess:
   ic_percentile: 2                  # illumination field divided by this percentile
 
 sbs:
-  df_barcode_library_fp: library.tsv
+  library_path: library.tsv         # barcode library: sgRNA, gene_symbol, gene_id, prefix
   channel_names: {_yaml_list(params.sbs_channels)}
-  bases: {_yaml_list(BASES)}
-  cycles: [{cycles}]
+  base_channels: {_yaml_list(BASES)}
 
 phenotype:
   channel_names: {_yaml_list(params.phenotype_channels)}

@@ -1,0 +1,224 @@
+"""The workflow configuration: one typed section per module, validated once at the start.
+
+The algorithm parameters are the modules' own dataclasses (``SbsParams``,
+``SegmentParams``, ``PhenotypeParams``); this module adds what the workflow needs around
+them (inputs, output root, OME-Zarr exports) and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from opsflow.config._fields import parse_dataclass, schema_for
+from opsflow.errors import ConfigError
+from opsflow.export import default_stages, stages_of
+from opsflow.phenotype import PhenotypeParams
+from opsflow.sbs import SbsParams
+from opsflow.segment import SegmentParams
+
+__all__ = [
+    "AllSettings",
+    "Config",
+    "OmeZarrSettings",
+    "PhenotypeSettings",
+    "PreprocessSettings",
+    "SbsSettings",
+    "config_schema",
+    "load_config",
+]
+
+
+def _help(default: Any, text: str) -> Any:
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass(frozen=True)
+class AllSettings:
+    """Settings shared by every module."""
+
+    root_fp: str = _help("analysis", "Output root; relative paths are relative to the config.")
+    modules: tuple[str, ...] = _help(
+        ("preprocess", "sbs", "phenotype"), "Modules the 'all' target runs."
+    )
+    omezarr_export_default: bool = _help(
+        False, "Export OME-Zarr stores for modules that do not set omezarr_export."
+    )
+    omezarr_ngff_version: Literal["0.4", "0.5"] = _help(
+        "0.5", "NGFF version of exported stores: 0.5 (Zarr v3) or 0.4 (Zarr v2)."
+    )
+
+
+@dataclass(frozen=True)
+class OmeZarrSettings:
+    """OME-Zarr export keys, the same in every module section."""
+
+    omezarr_export: bool | None = _help(
+        None, "Export this module's stages; null follows all.omezarr_export_default."
+    )
+    omezarr_stages: tuple[str, ...] | None = _help(
+        None, "Stages to export; null exports the module's high-value stages."
+    )
+    omezarr_chunk_shape: tuple[int, int, int] = _help(
+        (1, 512, 512), "Chunk of the trailing (c, y, x) axes; cycles get chunk 1."
+    )
+    omezarr_coarsening_factor: int = _help(2, "Pyramid step: each level is N x N block means.")
+    omezarr_max_levels: int | None = _help(
+        None, "Most pyramid levels (level 0 included); null stops at one chunk."
+    )
+
+    def _check_omezarr(self, module: str) -> None:
+        valid = [s.name for s in stages_of(module)]
+        for name in self.omezarr_stages or ():
+            if name not in valid:
+                raise ConfigError(
+                    f"{module}.omezarr_stages: unknown stage {name!r}; valid stages of "
+                    f"{module} are {', '.join(valid)}."
+                )
+        if self.omezarr_coarsening_factor < 2:
+            raise ConfigError(f"{module}.omezarr_coarsening_factor must be >= 2.")
+        if self.omezarr_max_levels is not None and self.omezarr_max_levels < 1:
+            raise ConfigError(f"{module}.omezarr_max_levels must be >= 1 or null.")
+        if min(self.omezarr_chunk_shape) < 1:
+            raise ConfigError(f"{module}.omezarr_chunk_shape must hold positive integers.")
+
+
+@dataclass(frozen=True)
+class PreprocessSettings(OmeZarrSettings):
+    """Inputs and conversion of the raw acquisitions, and illumination fields."""
+
+    sbs_samples_fp: str | None = _help(
+        None, "TSV of SBS raw files: sample_fp, plate, well, tile, cycle."
+    )
+    phenotype_samples_fp: str | None = _help(
+        None, "TSV of phenotype raw files: sample_fp, plate, well, tile."
+    )
+    sample_file_type: Literal["tiff", "nd2"] = _help("tiff", "Raw file format: tiff or nd2.")
+    sbs_channel_order: tuple[str, ...] | None = _help(
+        None, "SBS channel names in the order the raw files store them."
+    )
+    sbs_channel_order_flip: bool = _help(
+        False, "Reverse the stored SBS channel order during conversion."
+    )
+    phenotype_channel_order: tuple[str, ...] | None = _help(
+        None, "Phenotype channel names in the order the raw files store them."
+    )
+    phenotype_channel_order_flip: bool = _help(
+        False, "Reverse the stored phenotype channel order during conversion."
+    )
+    sbs_n_z_planes: int | None = _help(None, "Z planes to max-project in SBS files; null: none.")
+    phenotype_n_z_planes: int | None = _help(
+        None, "Z planes to max-project in phenotype files; null: none."
+    )
+    sbs_pixel_size_um: float | None = _help(
+        None, "SBS pixel size in micrometres, used where the files record none."
+    )
+    phenotype_pixel_size_um: float | None = _help(
+        None, "Phenotype pixel size in micrometres, used where the files record none."
+    )
+    ic_percentile: float = _help(2.0, "The illumination field is divided by this percentile.")
+    ic_smooth: int | None = _help(
+        None, "Median radius of the illumination field in px; null scales with the image."
+    )
+
+    def __post_init__(self) -> None:
+        self._check_omezarr("preprocess")
+
+
+@dataclass(frozen=True)
+class SbsSettings(OmeZarrSettings, SbsParams):
+    """SBS steps, segmentation and exports."""
+
+    segmentation: SegmentParams = field(
+        default_factory=SegmentParams, metadata={"help": "Segmentation of the SBS tiles."}
+    )
+
+    def __post_init__(self) -> None:
+        SbsParams.__post_init__(self)
+        self._check_omezarr("sbs")
+
+
+@dataclass(frozen=True)
+class PhenotypeSettings(OmeZarrSettings, PhenotypeParams):
+    """Phenotype steps, segmentation and exports."""
+
+    def __post_init__(self) -> None:
+        PhenotypeParams.__post_init__(self)
+        self._check_omezarr("phenotype")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration."""
+
+    all: AllSettings = field(default_factory=AllSettings, metadata={"help": "Shared settings."})
+    preprocess: PreprocessSettings = field(
+        default_factory=PreprocessSettings, metadata={"help": "Preprocess module."}
+    )
+    sbs: SbsSettings = field(default_factory=SbsSettings, metadata={"help": "SBS module."})
+    phenotype: PhenotypeSettings = field(
+        default_factory=PhenotypeSettings, metadata={"help": "Phenotype module."}
+    )
+
+    def section(self, module: str) -> OmeZarrSettings:
+        """The settings section of a module."""
+        return getattr(self, module)
+
+    def exports_enabled(self, module: str) -> bool:
+        """Whether a module exports OME-Zarr stores (its switch, else the default)."""
+        own = self.section(module).omezarr_export
+        return self.all.omezarr_export_default if own is None else own
+
+    def chosen_stages(self, module: str) -> tuple[str, ...]:
+        """Stages a module's ``omezarr_stages`` selects (its high-value ones by default)."""
+        stages = self.section(module).omezarr_stages
+        return tuple(stages) if stages is not None else default_stages(module)
+
+    def export_stages(self, module: str) -> tuple[str, ...]:
+        """Stages a module exports as part of its run (none when its exports are off)."""
+        if not self.exports_enabled(module) or module not in self.all.modules:
+            return ()
+        return self.chosen_stages(module)
+
+
+def load_config(data: Mapping[str, Any] | None, *, base_dir: str | Path | None = None) -> Config:
+    """Validate a configuration mapping (e.g. Snakemake's ``config``) once, at the start.
+
+    Unknown keys, wrong types and unknown stage names raise :class:`ConfigError` with one
+    sentence naming the key and the valid choices. Relative paths are resolved against
+    ``base_dir``.
+    """
+    config = parse_dataclass(Config, dict(data or {}), "")
+    for module in config.all.modules:
+        if module not in ("preprocess", "sbs", "phenotype"):
+            raise ConfigError(
+                f"all.modules: unknown module {module!r}; valid modules are "
+                "preprocess, sbs, phenotype."
+            )
+    if base_dir is None:
+        return config
+    base = Path(base_dir)
+
+    def resolve(value: str | None) -> str | None:
+        return None if value is None else str((base / value).resolve())
+
+    return dataclasses.replace(
+        config,
+        all=dataclasses.replace(config.all, root_fp=resolve(config.all.root_fp)),
+        preprocess=dataclasses.replace(
+            config.preprocess,
+            sbs_samples_fp=resolve(config.preprocess.sbs_samples_fp),
+            phenotype_samples_fp=resolve(config.preprocess.phenotype_samples_fp),
+        ),
+        sbs=dataclasses.replace(config.sbs, library_path=resolve(config.sbs.library_path)),
+    )
+
+
+def config_schema() -> dict[str, Any]:
+    """JSON schema of the configuration, for Snakemake's ``validate`` and editors."""
+    schema = schema_for(Config)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -1,0 +1,67 @@
+"""Phenotype module: a corrected, aligned, segmented and measured phenotype tile.
+
+Steps, each named after its output: :func:`illumination_corrected`,
+:func:`align_channels` (``aligned``), :func:`segment_phenotype` (``nuclei``, ``cells``,
+with the segmenter SBS uses), :func:`identify_cytoplasm` (``identified_cytoplasms``),
+:func:`extract_features` (per-cell features) and :func:`extract_minimal` (the table
+merged with SBS); :func:`combine_tiles` stacks tile tables into a per-well table.
+:func:`process_tile` chains the steps; :class:`PhenotypeParams` holds every setting
+with its default.
+"""
+
+from opsflow.phenotype.align import (
+    align_channels,
+    apply_channel_shifts,
+    estimate_channel_shifts,
+    registration_image,
+)
+from opsflow.phenotype.cytoplasm import LabelMismatchError, identify_cytoplasm
+from opsflow.phenotype.features import (
+    COMPARTMENTS,
+    GEOMETRY,
+    STATS,
+    extract_features,
+    extract_minimal,
+    feature_columns,
+    foci_per_cell,
+    minimal_columns,
+)
+from opsflow.phenotype.illumination import illumination_corrected
+from opsflow.phenotype.params import (
+    ALIGN_METHODS,
+    CYTO_REDUCERS,
+    AlignStep,
+    PhenotypeParams,
+    phenotype_segment_params,
+)
+from opsflow.phenotype.pipeline import PhenotypeTileResult, align_tile, process_tile
+from opsflow.phenotype.segmentation import segment_phenotype
+from opsflow.sbs.cells import combine_tiles
+
+__all__ = [
+    "ALIGN_METHODS",
+    "COMPARTMENTS",
+    "CYTO_REDUCERS",
+    "GEOMETRY",
+    "STATS",
+    "AlignStep",
+    "LabelMismatchError",
+    "PhenotypeParams",
+    "PhenotypeTileResult",
+    "align_channels",
+    "align_tile",
+    "apply_channel_shifts",
+    "combine_tiles",
+    "estimate_channel_shifts",
+    "extract_features",
+    "extract_minimal",
+    "feature_columns",
+    "foci_per_cell",
+    "identify_cytoplasm",
+    "illumination_corrected",
+    "minimal_columns",
+    "phenotype_segment_params",
+    "process_tile",
+    "registration_image",
+    "segment_phenotype",
+]

@@ -1,0 +1,114 @@
+"""All phenotype steps on one tile, in order: the composition the workflow rules split up.
+
+The Snakemake rules call the step functions one by one (each writes a checkpoint); this
+function chains them in memory for the demo, tests and benchmarks, passing each step
+exactly the settings of :class:`PhenotypeParams` that the rules pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from opsflow.phenotype.align import apply_channel_shifts, estimate_channel_shifts
+from opsflow.phenotype.cytoplasm import identify_cytoplasm
+from opsflow.phenotype.features import extract_features, extract_minimal
+from opsflow.phenotype.illumination import illumination_corrected
+from opsflow.phenotype.params import PhenotypeParams
+from opsflow.phenotype.segmentation import segment_phenotype
+from opsflow.segment import segmentation_stats
+
+__all__ = ["PhenotypeTileResult", "align_tile", "process_tile"]
+
+
+@dataclass(frozen=True)
+class PhenotypeTileResult:
+    """Every phenotype output of one tile, named as the pipeline's files are."""
+
+    illumination_corrected: np.ndarray
+    channel_shifts: np.ndarray
+    aligned: np.ndarray
+    nuclei: np.ndarray
+    cells: np.ndarray
+    identified_cytoplasms: np.ndarray
+    segmentation_stats: pd.DataFrame
+    features: pd.DataFrame
+    minimal: pd.DataFrame
+
+
+def align_tile(
+    corrected: np.ndarray, *, params: PhenotypeParams | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Register a corrected tile with the settings of ``params``; return (aligned, shifts).
+
+    With ``params.align`` false the tile is returned unchanged (a copy) with zero shifts.
+    """
+    p = params if params is not None else PhenotypeParams()
+    if not p.align:
+        return corrected.copy(), np.zeros((corrected.shape[0], 2))
+    shifts = estimate_channel_shifts(
+        corrected,
+        channel_names=p.channel_names,
+        offsets=p.align_offsets,
+        steps=p.align_steps,
+        window=p.align_window,
+        upsample_factor=p.align_upsample_factor,
+        edge_sigma=p.align_edge_sigma,
+        max_shift=p.align_max_shift,
+    )
+    return apply_channel_shifts(corrected, shifts, order=p.align_interpolation_order), shifts
+
+
+def process_tile(
+    image: np.ndarray,
+    *,
+    params: PhenotypeParams | None = None,
+    field: np.ndarray | None = None,
+) -> PhenotypeTileResult:
+    """Run every phenotype step on one (C, Y, X) tile.
+
+    Parameters
+    ----------
+    image : ndarray, shape (C, Y, X)
+        Preprocessed tile, channels in ``params.channel_names`` order.
+    params : PhenotypeParams, optional
+        Settings; defaults if None.
+    field : ndarray, optional
+        Illumination field of the tile's well; None applies no correction.
+    """
+    p = params if params is not None else PhenotypeParams()
+    corrected = illumination_corrected(image, field, dark_level=p.dark_level)
+    aligned, shifts = align_tile(corrected, params=p)
+    nuclei, cells = segment_phenotype(
+        aligned,
+        channel_names=p.channel_names,
+        dapi_channel=p.dapi_channel,
+        cyto_channels=p.cyto_channels,
+        cyto_reducer=p.cyto_reducer,
+        params=p.segmentation,
+    )
+    cytoplasm = identify_cytoplasm(nuclei, cells)
+    features = extract_features(
+        aligned,
+        nuclei,
+        cells,
+        cytoplasm,
+        channel_names=p.channel_names,
+        foci_channel=p.foci_channel,
+        foci_radius=p.foci_radius,
+        foci_smooth_sigma=p.foci_smooth_sigma,
+        foci_noise_factor=p.foci_noise_factor,
+    )
+    return PhenotypeTileResult(
+        illumination_corrected=corrected,
+        channel_shifts=shifts,
+        aligned=aligned,
+        nuclei=nuclei,
+        cells=cells,
+        identified_cytoplasms=cytoplasm,
+        segmentation_stats=segmentation_stats(nuclei, cells),
+        features=features,
+        minimal=extract_minimal(aligned, nuclei, cells, channel_names=p.channel_names),
+    )

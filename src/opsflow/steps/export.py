@@ -1,0 +1,49 @@
+"""The one export step behind every ``export_*_omezarr`` rule."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from opsflow.config import Config
+from opsflow.export import export_stage, get_stage, pixel_size_from_metadata
+
+__all__ = ["export"]
+
+Path_ = str | os.PathLike[str]
+
+
+def export(
+    stage_name: str,
+    image: Path_,
+    output: Path_,
+    *,
+    metadata: Path_,
+    masks: Mapping[str, Path_],
+    config: Config,
+    tile: int | None = None,
+    workers: int | None = None,
+) -> None:
+    """Export one stage's TIFF checkpoint with the module's OME-Zarr settings.
+
+    Channel names come from the configuration of the stage's modality and the pixel size
+    from that modality's preprocess metadata, so SBS and phenotype stores each carry
+    their own physical scale.
+    """
+    stage = get_stage(stage_name)
+    section = config.section(stage.module)
+    names = config.sbs.channel_names if stage.modality == "sbs" else config.phenotype.channel_names
+    export_stage(
+        stage,
+        image,
+        output,
+        masks=masks,
+        channel_names=names,
+        base_channels=config.sbs.base_channels,
+        pixel_size=pixel_size_from_metadata(metadata, tile=tile),
+        chunk_shape=section.omezarr_chunk_shape,
+        coarsening_factor=section.omezarr_coarsening_factor,
+        max_levels=section.omezarr_max_levels,
+        ngff_version=config.all.omezarr_ngff_version,
+        workers=workers,
+    )

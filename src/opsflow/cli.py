@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -143,6 +144,24 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_du(args: argparse.Namespace) -> int:
+    """Disk use per module, format and stage under a workflow output root."""
+    from opsflow.export import storage_report
+
+    table = storage_report(args.root)
+    if table.empty:
+        print(f"{args.root}: no pipeline outputs found.")
+        return 0
+    print(f"{'module':<11}{'format':<10}{'stage':<30}{'files':>7}{'size':>12}")
+    for row in table.itertuples():
+        print(
+            f"{row.module:<11}{row.format:<10}{row.stage:<30}{row.files:>7}{_human(row.bytes):>12}"
+        )
+    for fmt, size in table.groupby("format")["bytes"].sum().items():
+        print(f"total {fmt}: {_human(size)}")
+    return 0
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     """Write the synthetic screen (raw inputs, config, ground truth)."""
     from opsflow.synth import SynthParams, write_screen
@@ -204,67 +223,90 @@ def cmd_run(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def _demo_config(screen_config: Path) -> Path:
+    """The synthetic screen's configuration with every OME-Zarr stage switched on."""
+    import yaml
+
+    from opsflow.export import stages_of
+
+    data = yaml.safe_load(screen_config.read_text())
+    data.setdefault("all", {})["omezarr_export_default"] = True
+    for module in ("preprocess", "sbs", "phenotype"):
+        section = data.setdefault(module, {}) or {}
+        section["omezarr_stages"] = [s.name for s in stages_of(module)]
+        section.setdefault("omezarr_chunk_shape", [1, 256, 256])
+        data[module] = section
+    path = screen_config.with_name("config_demo.yml")
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Make one synthetic SBS tile with its masks, export it as OME-Zarr and validate it.
+    """Synthetic screen -> the whole workflow with every export on -> validated stores.
 
-    Until the workflow runs the whole pipeline, this shows the OME-Zarr view on the data
-    every later step starts from: a (cycle, channel, y, x) stack with nuclei and cells.
+    Prints what a scientist wants to see first: cells found, how many carry a barcode
+    that maps to the library, the stores written and how to open them.
     """
-    from opsflow.io import export_tiff_to_omezarr, image_info, validate_store, write_tiff
-    from opsflow.synth import SynthParams, make_sbs_tile
+    import subprocess
 
+    import pandas as pd
+
+    from opsflow.export import storage_report
+    from opsflow.io import validate_store
+    from opsflow.synth import SynthParams, write_screen
+
+    out = Path(args.outdir).resolve()
     params = SynthParams(seed=args.seed)
-    well, tile_index = params.wells[0], 0
-    stem = f"P-{params.plate}_W-{well}_T-{tile_index}"
-    root = Path(args.outdir)
     print(
-        f"making synthetic SBS tile {stem}: {params.n_cycles} cycles x "
-        f"{len(params.sbs_channels)} channels x {params.sbs_tile_shape} ..."
+        f"1/3 writing a synthetic screen to {out}: {len(params.wells)} wells x "
+        f"{len(params.tiles)} tiles, {params.n_cycles} SBS cycles ..."
     )
-    tile = make_sbs_tile(params, well, tile_index)
-    images = root / "synth" / "images"
-    stack = write_tiff(images / f"{stem}__sbs_stack.tiff", tile.image, axes="tcyx")
-    masks = {
-        name: write_tiff(images / f"{stem}__{name}.tiff", getattr(tile, name))
-        for name in ("nuclei", "cells")
-    }
-    store_path = root / "omezarr" / f"{stem}__sbs_stack.ome.zarr"
-    nbytes = tile.image.nbytes + sum(getattr(tile, n).nbytes for n in masks)
-    advance, bar = _progress_bar("export", nbytes)
-    with bar:  # type: ignore[attr-defined]
-        store = export_tiff_to_omezarr(
-            stack,
-            store_path,
-            pixel_size=(params.sbs_pixel_size_um, params.sbs_pixel_size_um),
-            chunk_shape=(1, 256, 256),
-            channel_labels=list(params.sbs_channels),
-            labels=masks,
-            progress=advance,
+    paths = write_screen(out, params, workers=max(1, min(2, os.cpu_count() or 1)))
+    config = _demo_config(paths["config"])
+    print(f"2/3 running the workflow (opsflow run --configfile {config}) ...")
+    code = subprocess.call(_snakemake_command(config, ["-q"]))
+    if code != 0:
+        print(
+            f"opsflow demo: the workflow failed (exit {code}); see the logs above.", file=sys.stderr
         )
-    problems = validate_store(store)
-    for problem in problems:
-        print(f"{store}: {problem}")
-    info = image_info(store)
-    n_cells = len(set(tile.cells[tile.cells > 0].ravel().tolist()))
-    print(f"TIFF stack:  {stack} ({_human(stack.stat().st_size)})")
-    print(
-        f"OME-Zarr:    {store} ({_human(_disk_usage(store))}), "
-        f"{'valid' if not problems else 'INVALID'}"
+        return code
+    root = out / "analysis"
+    stores = sorted(p for p in root.rglob("*.ome.zarr") if p.is_dir())
+    print(f"3/3 validating {len(stores)} OME-Zarr stores ...")
+    invalid = {str(s): problems for s in stores if (problems := validate_store(s))}
+    for store, problems in invalid.items():
+        for problem in problems:
+            print(f"{store}: {problem}")
+    cells = pd.concat(
+        pd.read_parquet(p) for p in sorted(root.glob("sbs/parquets/*__cells.parquet"))
     )
-    print(f"  axes {info.axes}, level shapes {list(info.level_shapes)}")
-    print(
-        f"  channels {', '.join(info.channel_labels or ())}; labels {', '.join(info.labels)} "
-        f"({n_cells} cells)"
+    phenotype = pd.concat(
+        pd.read_parquet(p) for p in sorted(root.glob("phenotype/parquets/*__phenotype_cp.parquet"))
     )
-    print("Open it:")
-    print(f"  napari:  napari --plugin napari-ome-zarr {store}")
+    mapped = cells["cell_barcode_mapped_0"].fillna(False).astype(bool)
+    report = storage_report(root)
+    sizes = report.groupby("format")["bytes"].sum()
+    print()
     print(
-        f"  vizarr:  serve {root} over http (python -m http.server) and open "
+        f"SBS cells with a barcode:  {len(cells)} in {cells.groupby(['well', 'tile']).ngroups} "
+        f"tiles; {mapped.mean():.1%} map to the library"
+    )
+    print(f"phenotype cells measured:  {len(phenotype)} ({phenotype.shape[1]} features each)")
+    print(
+        f"OME-Zarr stores:           {len(stores)} "
+        f"({'all valid' if not invalid else f'{len(invalid)} INVALID'}), "
+        f"{_human(sizes.get('ome-zarr', 0))}; TIFF {_human(sizes.get('tiff', 0))}"
+    )
+    print(f"outputs:                   {root}  (opsflow du {root})")
+    example = next((s for s in stores if "segmentation" in s.parent.name), stores[0])
+    print("Open a store:")
+    print(f"  napari:  napari --plugin napari-ome-zarr {example}")
+    print(
+        f"  vizarr:  npx http-server --cors -p 8000 {root}  then open "
         "https://hms-dbmi.github.io/vizarr/?source=http://localhost:8000/"
-        f"{store.relative_to(root)}"
+        f"{example.relative_to(root)}"
     )
-    print(f"  Python:  opsflow.io.read_image('{store}', level=0)")
-    return 1 if problems else 0
+    return 1 if invalid else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -347,6 +389,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="describe a store or TIFF")
     p.add_argument("store")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("du", help="disk use per stage, TIFF and OME-Zarr, under an output root")
+    p.add_argument("root", help="the workflow's output root (all.root_fp)")
+    p.set_defaults(func=cmd_du)
 
     p = sub.add_parser("synth", help="write the synthetic screen with ground truth")
     p.add_argument("outdir")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from opsflow.config import Config
 from opsflow.export import export_stage, get_stage, pixel_size_from_metadata
 
-__all__ = ["export"]
+__all__ = ["export", "remove_stores"]
+
+log = logging.getLogger(__name__)
 
 Path_ = str | os.PathLike[str]
 
@@ -47,3 +52,14 @@ def export(
         ngff_version=config.all.omezarr_ngff_version,
         workers=workers,
     )
+
+
+def remove_stores(stores: Sequence[Path_]) -> int:
+    """Delete OME-Zarr stores (directories ending in ``.zarr`` only); return how many."""
+    removed = 0
+    for store in map(Path, stores):
+        if store.suffix == ".zarr" and store.is_dir():
+            shutil.rmtree(store)
+            removed += 1
+    log.info("removed %d OME-Zarr stores", removed)
+    return removed

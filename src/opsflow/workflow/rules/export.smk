@@ -111,3 +111,17 @@ ALL_TARGETS = [
     *(PHENOTYPE_TARGETS if "phenotype" in MODULES else []),
     *(path for paths in ENABLED_OMEZARR.values() for path in paths),
 ]
+
+
+# Storage: remove the stores of a module's chosen stages (e.g. once only the final ones
+# are kept). TIFFs and tables are untouched; a later run can export the stores again.
+for _module in ("preprocess", "sbs", "phenotype"):
+
+    rule:
+        name:
+            f"cleanup_omezarr_{_module}"
+        params:
+            stores=omezarr_targets(_module, enabled_only=False),
+        localrule: True
+        run:
+            export_steps.remove_stores(params.stores)

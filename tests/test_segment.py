@@ -79,6 +79,54 @@ def test_segment_cells_grow_from_nuclei_within_foreground(scene):
     assert ((cells > 0) & foreground).sum() / foreground.sum() > 0.9
 
 
+@pytest.fixture(scope="module")
+def membrane_scene():
+    """Two touching cells whose shared membrane lies 10 px off the nuclei's midpoint.
+
+    Nuclei at x = 24 and x = 72 (midpoint 48); the cells' outline and the membrane
+    between them (x = 58) are bright lines, the interiors dim, as in a WGA image.
+    """
+    rng = np.random.default_rng(2)
+    shape = (64, 96)
+    nuclei = np.zeros(shape, dtype=np.int32)
+    nuclei[_disk(shape, (32, 24), 6)] = 1
+    nuclei[_disk(shape, (32, 72), 6)] = 2
+    body = np.zeros(shape, dtype=bool)
+    body[12:53, 8:89] = True
+    membrane = body & ~ndi.binary_erosion(body)
+    membrane[12:53, 58] = True
+    membrane_image = 100 + 60.0 * body + 600.0 * membrane + rng.normal(0, 5, shape)
+    return nuclei, membrane_image, body
+
+
+def _boundary_columns(cells: np.ndarray) -> np.ndarray:
+    """Per row through both cells, the first column of cell 2."""
+    rows = [r for r in range(cells.shape[0]) if {1, 2} <= set(np.unique(cells[r]))]
+    return np.array([np.argmax(cells[r] == 2) for r in rows])
+
+
+def test_membrane_watershed_follows_the_membrane_not_the_midpoint(membrane_scene):
+    nuclei, image, body = membrane_scene
+    by_membrane = segment_cells(image, nuclei, smooth_sigma=1.0, watershed_on="membrane")
+    by_distance = segment_cells(image, nuclei, smooth_sigma=1.0, watershed_on="distance")
+    for cells in (by_membrane, by_distance):
+        np.testing.assert_array_equal(cells[nuclei > 0], nuclei[nuclei > 0])
+    assert set(np.unique(by_membrane)) == {0, 1, 2}
+    # the membrane split lies on the line at x = 58 (its pixels go to either side) ...
+    assert np.all(np.abs(_boundary_columns(by_membrane) - 58.5) <= 1)
+    # ... the distance split midway between the nuclei, at x = 48
+    assert np.all(np.abs(_boundary_columns(by_distance) - 48) <= 1)
+    # cells end at the outer membrane: nothing outside the body, the body nearly all cell
+    assert not by_membrane[~body].any()
+    assert ((by_membrane > 0) & body).sum() / body.sum() > 0.9
+    # and the same through segment(), with nuclei found in a DAPI image
+    dapi = 100 + 2000.0 * (nuclei > 0) + np.random.default_rng(3).normal(0, 10, nuclei.shape)
+    params = SegmentParams(cells_watershed="membrane", cells_smooth_sigma=1.0)
+    found, cells = segment(dapi, image, params=params)
+    assert found.max() == cells.max() == 2
+    assert np.all(np.abs(_boundary_columns(cells) - 58.5) <= 1)
+
+
 def test_remove_border_cells_renumbers_both_masks():
     cells = np.zeros((10, 10), dtype=np.int32)
     cells[0:3, 0:3] = 5  # touches the border
@@ -136,5 +184,7 @@ def test_segment_params_reject_bad_choices():
         SegmentParams(method="magic")
     with pytest.raises(ConfigError, match="otsu"):
         SegmentParams(nuclei_threshold_method="fixed")
+    with pytest.raises(ConfigError, match="membrane"):
+        SegmentParams(cells_watershed="outline")
     with pytest.raises(OpsflowError, match="2-D"):
         segment_nuclei(np.zeros((2, 4, 4)))

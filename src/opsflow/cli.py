@@ -264,7 +264,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     paths = write_screen(out, params, workers=max(1, min(2, os.cpu_count() or 1)))
     config = _demo_config(paths["config"])
     print(f"2/3 running the workflow (opsflow run --configfile {config}) ...")
-    code = subprocess.call(_snakemake_command(config, ["-q"]))
+    code = subprocess.call(_snakemake_command(config, ["--quiet", "rules", "host", "reason"]))
     if code != 0:
         print(
             f"opsflow demo: the workflow failed (exit {code}); see the logs above.", file=sys.stderr

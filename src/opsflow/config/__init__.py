@@ -10,6 +10,7 @@ from opsflow.config._model import (
     SbsSettings,
     config_schema,
     load_config,
+    reference_table,
 )
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "doc_rows",
     "load_config",
     "parse_dataclass",
+    "reference_table",
     "schema_for",
 ]

@@ -37,18 +37,20 @@ def _type_name(tp: Any) -> str:
         return f"{_type_name(inner)} or null"
     origin = get_origin(tp)
     if origin is Literal:
-        return " | ".join(repr(a) for a in get_args(tp))
+        return "one of " + ", ".join(str(a) for a in get_args(tp))
     if origin is tuple:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
             return f"list of {_type_name(args[0])}"
-        return f"list of {len(args)} {_type_name(args[0])}"
+        if len(set(args)) == 1:
+            return f"list of {len(args)} {_type_name(args[0])}"
+        return f"list ({', '.join(_type_name(a) for a in args)})"
     if dataclasses.is_dataclass(tp):
         return "mapping"
     return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(tp, str(tp))
 
 
-def _convert(value: Any, tp: Any, key: str) -> Any:
+def _convert(value: Any, tp: Any, key: str, default: Any = None) -> Any:
     optional, inner = _is_optional(tp)
     if value is None:
         if optional:
@@ -59,10 +61,11 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key} must be a mapping of settings, found {value!r}.")
-        return parse_dataclass(tp, value, key)
+        return parse_dataclass(tp, value, key, base=default)
     if origin is Literal:
         if value not in get_args(tp):
-            raise ConfigError(f"{key} must be one of {list(get_args(tp))}, found {value!r}.")
+            choices = ", ".join(str(a) for a in get_args(tp))
+            raise ConfigError(f"{key} must be one of {choices}, found {value!r}.")
         return value
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
@@ -94,8 +97,13 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     return value
 
 
-def parse_dataclass(cls: type, data: Mapping[str, Any], where: str) -> Any:
-    """Build ``cls`` from a mapping; unknown keys and wrong types raise ``ConfigError``."""
+def parse_dataclass(cls: type, data: Mapping[str, Any], where: str, *, base: Any = None) -> Any:
+    """Build ``cls`` from a mapping; unknown keys and wrong types raise ``ConfigError``.
+
+    Keys not given keep the values of ``base`` where given, else the field defaults; a
+    nested section starts from its parent's default for it (phenotype segmentation keeps
+    its phenotype-scale defaults when only one of its keys is set).
+    """
     hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
@@ -104,9 +112,17 @@ def parse_dataclass(cls: type, data: Mapping[str, Any], where: str) -> Any:
             f"{where or 'configuration'}: unknown key{'s' if len(unknown) > 1 else ''} "
             f"{', '.join(unknown)}; valid keys are {', '.join(fields)}."
         )
-    values = {k: _convert(v, hints[k], f"{where}.{k}" if where else k) for k, v in data.items()}
+    if base is None and all(
+        f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        for f in fields.values()
+    ):
+        base = cls()
+    values = {
+        k: _convert(v, hints[k], f"{where}.{k}" if where else k, getattr(base, k, None))
+        for k, v in data.items()
+    }
     try:
-        return cls(**values)
+        return cls(**values) if base is None else dataclasses.replace(base, **values)
     except ConfigError:
         raise
     except (TypeError, ValueError) as exc:
@@ -155,17 +171,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def schema_for(cls: type) -> dict[str, Any]:
-    """JSON schema (draft 2020-12) of a settings dataclass, with defaults and descriptions."""
+def schema_for(cls: type, instance: Any = None) -> dict[str, Any]:
+    """JSON schema (draft 2020-12) of a settings dataclass, with defaults and descriptions.
+
+    Defaults are read off ``instance`` (the section as configured by default) where given.
+    """
     hints = _hints(cls)
     properties = {}
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
-        prop = _schema_type(hints[f.name])
-        prop["description"] = f.metadata.get("help", "")
-        if not dataclasses.is_dataclass(hints[f.name]):
-            prop["default"] = _jsonable(_default(f))
+        default = getattr(instance, f.name) if instance is not None else _default(f)
+        if dataclasses.is_dataclass(hints[f.name]):
+            prop = schema_for(hints[f.name], default)
+        else:
+            prop = _schema_type(hints[f.name])
+            prop["default"] = _jsonable(default)
+        prop["description"] = f.metadata.get("help", "") or prop.get("description", "")
         properties[f.name] = prop
     return {
         "type": "object",
@@ -175,18 +197,23 @@ def schema_for(cls: type) -> dict[str, Any]:
     }
 
 
-def doc_rows(cls: type, prefix: str) -> list[tuple[str, str, str, str]]:
-    """(key, type, default, help) for every setting, nested sections flattened."""
-    hints = _hints(cls)
+def doc_rows(settings: Any, prefix: str) -> list[tuple[str, str, str, str]]:
+    """(key, type, default, help) for every setting of an instance, sections flattened.
+
+    Walks an instance rather than the class, so a section whose default differs from its
+    class defaults (phenotype-scale segmentation, say) shows the values really in force.
+    """
+    hints = _hints(type(settings))
     rows = []
-    for f in dataclasses.fields(cls):
+    for f in dataclasses.fields(settings):
         if not f.init:
             continue
         key = f"{prefix}.{f.name}"
+        value = getattr(settings, f.name)
         if dataclasses.is_dataclass(hints[f.name]):
-            rows += doc_rows(hints[f.name], key)
+            rows += doc_rows(value, key)
             continue
-        default = _jsonable(_default(f))
+        default = _jsonable(value)
         shown = "null" if default is None else str(default).replace("'", "")
         if isinstance(default, bool):
             shown = str(default).lower()

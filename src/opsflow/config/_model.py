@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from opsflow.config._fields import parse_dataclass, schema_for
+from opsflow.config._fields import doc_rows, parse_dataclass, schema_for
 from opsflow.errors import ConfigError
 from opsflow.export import default_stages, stages_of
 from opsflow.phenotype import PhenotypeParams
@@ -29,6 +29,7 @@ __all__ = [
     "SbsSettings",
     "config_schema",
     "load_config",
+    "reference_table",
 ]
 
 
@@ -96,15 +97,10 @@ class PreprocessSettings(OmeZarrSettings):
     phenotype_samples_fp: str | None = _help(
         None, "TSV of phenotype raw files: sample_fp, plate, well, tile."
     )
-    sample_file_type: Literal["tiff", "nd2"] = _help("tiff", "Raw file format: tiff or nd2.")
-    sbs_channel_order: tuple[str, ...] | None = _help(
-        None, "SBS channel names in the order the raw files store them."
-    )
     sbs_channel_order_flip: bool = _help(
-        False, "Reverse the stored SBS channel order during conversion."
-    )
-    phenotype_channel_order: tuple[str, ...] | None = _help(
-        None, "Phenotype channel names in the order the raw files store them."
+        False,
+        "Reverse the channel order stored in the SBS files during conversion, so the "
+        "converted tiles follow sbs.channel_names (e.g. stored C, A, T, G, DAPI).",
     )
     phenotype_channel_order_flip: bool = _help(
         False, "Reverse the stored phenotype channel order during conversion."
@@ -217,8 +213,19 @@ def load_config(data: Mapping[str, Any] | None, *, base_dir: str | Path | None =
     )
 
 
+def reference_table() -> str:
+    """The README's configuration reference: one Markdown row per key, with its default."""
+    lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    config = Config()
+    for section in dataclasses.fields(config):
+        for key, kind, default, text in doc_rows(getattr(config, section.name), section.name):
+            text = text.replace("|", "\\|")
+            lines.append(f"| `{key}` | {kind} | `{default}` | {text} |")
+    return "\n".join(lines) + "\n"
+
+
 def config_schema() -> dict[str, Any]:
     """JSON schema of the configuration, for Snakemake's ``validate`` and editors."""
-    schema = schema_for(Config)
+    schema = schema_for(Config, Config())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

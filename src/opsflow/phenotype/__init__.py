@@ -34,11 +34,21 @@ from opsflow.phenotype.params import (
     PhenotypeParams,
     phenotype_segment_params,
 )
-from opsflow.phenotype.pipeline import PhenotypeTileResult, align_tile, process_tile
+from opsflow.phenotype.pipeline import (
+    PhenotypeTileResult,
+    align_tile,
+    features_step,
+    illumination_corrected_step,
+    process_tile,
+    segment_step,
+)
 from opsflow.phenotype.segmentation import segment_phenotype
 from opsflow.sbs.cells import combine_tiles
 
 __all__ = [
+    "features_step",
+    "illumination_corrected_step",
+    "segment_step",
     "ALIGN_METHODS",
     "COMPARTMENTS",
     "CYTO_REDUCERS",

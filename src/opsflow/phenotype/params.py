@@ -68,8 +68,14 @@ def phenotype_segment_params() -> SegmentParams:
     and cells are found at the finer sampling. The DAPI threshold is lowered to 0.8 of
     Otsu's: at phenotype resolution the nuclear rim, dimmer than the centre, is resolved,
     and Otsu's threshold alone cuts it off (nuclei about 10 % too small on the synthetic
-    screen). The cytoplasm is smoothed with sigma 3 px, 1.5x the SBS value: the
-    cytoplasm image here is a stain, not the SBS channels' faint background.
+    screen).
+
+    Cells are grown in a membrane stain (``cyto_channels`` defaults to WGA) by the
+    ``'membrane'`` watershed: touching cells meet on the membrane between them, not
+    midway between their nuclei as with ``'distance'``. The membrane image is smoothed
+    with sigma 1 px, about the width of a membrane in the image: enough to suppress
+    pixel noise, while a wider blur moves the ridge of a thin membrane toward its
+    brighter side (into the cell at the edge of a cluster) and so shrinks cells.
     """
     return SegmentParams(
         nuclei_smooth_sigma=3.0,
@@ -77,7 +83,8 @@ def phenotype_segment_params() -> SegmentParams:
         nuclei_min_area=80,
         nuclei_max_area=20000,
         nuclei_split_min_distance=8,
-        cells_smooth_sigma=3.0,
+        cells_smooth_sigma=1.0,
+        cells_watershed="membrane",
     )
 
 
@@ -137,12 +144,16 @@ class PhenotypeParams:
         default_factory=phenotype_segment_params,
         metadata={
             "help": "Segmentation of the phenotype tiles (same methods as SBS, "
-            "phenotype-scale sizes)."
+            "phenotype-scale sizes; cells by the 'membrane' watershed on cyto_channels)."
         },
     )
     cyto_channels: tuple[str, ...] = _help(
-        ("COXIV", "WGA"),
-        "Channels combined into the cytoplasm image that cells are grown in.",
+        ("WGA",),
+        "Channels combined into the image that cells are grown in. With the default "
+        "segmentation.cells_watershed 'membrane' this must be a membrane or cell-outline "
+        "stain (WGA): a cytoplasmic stain mixed in (COXIV, densest around the nucleus) "
+        "adds ridges inside cells. With 'distance' or 'intensity' a cytoplasmic stain "
+        "may be combined to cover the cell body.",
     )
     cyto_reducer: Literal["mean", "median", "max"] = _help(
         "mean", "How cyto_channels combine into one image: 'mean', 'median' or 'max'."

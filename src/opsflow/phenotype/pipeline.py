@@ -1,8 +1,8 @@
-"""All phenotype steps on one tile, in order: the composition the workflow rules split up.
+"""The phenotype steps with their settings applied: one function per workflow checkpoint.
 
-The Snakemake rules call the step functions one by one (each writes a checkpoint); this
-function chains them in memory for the demo, tests and benchmarks, passing each step
-exactly the settings of :class:`PhenotypeParams` that the rules pass.
+The Snakemake rules (one step each, writing a checkpoint) and :func:`process_tile` (all
+steps in memory, for tests and benchmarks) call the same functions with the same
+settings of :class:`PhenotypeParams`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from opsflow.phenotype.params import PhenotypeParams
 from opsflow.phenotype.segmentation import segment_phenotype
 from opsflow.segment import segmentation_stats
 
-__all__ = ["PhenotypeTileResult", "align_tile", "process_tile"]
+__all__ = [
+    "PhenotypeTileResult",
+    "align_tile",
+    "features_step",
+    "illumination_corrected_step",
+    "process_tile",
+    "segment_step",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,47 @@ def align_tile(
     return apply_channel_shifts(corrected, shifts, order=p.align_interpolation_order), shifts
 
 
+def illumination_corrected_step(
+    image: np.ndarray, field: np.ndarray | None, p: PhenotypeParams
+) -> np.ndarray:
+    """``illumination_corrected``: the tile divided by its well's field."""
+    return illumination_corrected(image, field, dark_level=p.dark_level)
+
+
+def segment_step(aligned: np.ndarray, p: PhenotypeParams) -> tuple[np.ndarray, np.ndarray]:
+    """``nuclei`` and ``cells`` with the shared segmenter at phenotype scale."""
+    return segment_phenotype(
+        aligned,
+        channel_names=p.channel_names,
+        dapi_channel=p.dapi_channel,
+        cyto_channels=p.cyto_channels,
+        cyto_reducer=p.cyto_reducer,
+        params=p.segmentation,
+    )
+
+
+def features_step(
+    aligned: np.ndarray,
+    nuclei: np.ndarray,
+    cells: np.ndarray,
+    cytoplasm: np.ndarray,
+    p: PhenotypeParams,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-cell features and the minimal table merged with SBS later."""
+    features = extract_features(
+        aligned,
+        nuclei,
+        cells,
+        cytoplasm,
+        channel_names=p.channel_names,
+        foci_channel=p.foci_channel,
+        foci_radius=p.foci_radius,
+        foci_smooth_sigma=p.foci_smooth_sigma,
+        foci_noise_factor=p.foci_noise_factor,
+    )
+    return features, extract_minimal(aligned, nuclei, cells, channel_names=p.channel_names)
+
+
 def process_tile(
     image: np.ndarray,
     *,
@@ -79,28 +127,11 @@ def process_tile(
         Illumination field of the tile's well; None applies no correction.
     """
     p = params if params is not None else PhenotypeParams()
-    corrected = illumination_corrected(image, field, dark_level=p.dark_level)
+    corrected = illumination_corrected_step(image, field, p)
     aligned, shifts = align_tile(corrected, params=p)
-    nuclei, cells = segment_phenotype(
-        aligned,
-        channel_names=p.channel_names,
-        dapi_channel=p.dapi_channel,
-        cyto_channels=p.cyto_channels,
-        cyto_reducer=p.cyto_reducer,
-        params=p.segmentation,
-    )
+    nuclei, cells = segment_step(aligned, p)
     cytoplasm = identify_cytoplasm(nuclei, cells)
-    features = extract_features(
-        aligned,
-        nuclei,
-        cells,
-        cytoplasm,
-        channel_names=p.channel_names,
-        foci_channel=p.foci_channel,
-        foci_radius=p.foci_radius,
-        foci_smooth_sigma=p.foci_smooth_sigma,
-        foci_noise_factor=p.foci_noise_factor,
-    )
+    features, minimal = features_step(aligned, nuclei, cells, cytoplasm, p)
     return PhenotypeTileResult(
         illumination_corrected=corrected,
         channel_shifts=shifts,
@@ -110,5 +141,5 @@ def process_tile(
         identified_cytoplasms=cytoplasm,
         segmentation_stats=segmentation_stats(nuclei, cells),
         features=features,
-        minimal=extract_minimal(aligned, nuclei, cells, channel_names=p.channel_names),
+        minimal=minimal,
     )

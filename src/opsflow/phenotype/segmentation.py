@@ -19,16 +19,18 @@ def segment_phenotype(
     *,
     channel_names: Sequence[str],
     dapi_channel: str = "DAPI",
-    cyto_channels: Sequence[str] = ("COXIV", "WGA"),
+    cyto_channels: Sequence[str] = ("WGA",),
     cyto_reducer: str = "mean",
     params: SegmentParams | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Segment ``nuclei`` and ``cells`` of an aligned phenotype tile.
 
-    Nuclei come from the DAPI channel; cells are grown from them in a cytoplasm image
-    that combines ``cyto_channels`` (a cytoplasmic and a membrane stain together cover
-    the cell body better than either alone). The segmentation itself is
-    :func:`opsflow.segment.segment`, the same code as for SBS tiles.
+    Nuclei come from the DAPI channel; cells are grown from them in the image that
+    combines ``cyto_channels``. With the default settings that is the membrane stain
+    (WGA) alone, and touching cells meet on the membrane between them (the
+    ``'membrane'`` watershed); a cytoplasmic stain mixed in would add ridges inside
+    cells. The segmentation itself is :func:`opsflow.segment.segment`, the same code as
+    for SBS tiles.
 
     Parameters
     ----------
@@ -39,7 +41,8 @@ def segment_phenotype(
     dapi_channel : str
         Nuclear channel.
     cyto_channels : sequence of str
-        Channels combined into the cytoplasm image.
+        Channels combined into the image cells are grown in: a membrane stain for the
+        ``'membrane'`` watershed.
     cyto_reducer : {'mean', 'median', 'max'}
         How they are combined.
     params : SegmentParams, optional

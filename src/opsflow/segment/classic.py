@@ -122,6 +122,25 @@ def segment_nuclei(
     return _relabel_by_area(labels.astype(np.int64), min_area, max_area)
 
 
+def _membrane_watershed(
+    smoothed: np.ndarray, nuclei: np.ndarray, foreground: np.ndarray
+) -> np.ndarray:
+    """Watershed on a membrane image, seeded by the nuclei and by the background.
+
+    A membrane stain outlines cells, so dim interiors it encloses are cell too (holes
+    of the foreground are filled). The background (outside the foreground) is one more
+    seed: cells then meet it, like each other, on the membrane ridge. Without it the
+    first cell to flood over its outer membrane into the dim margin of the foreground
+    would spread along that margin around its neighbours and take their outer rims.
+    """
+    foreground = ndi.binary_fill_holes(foreground)
+    background = int(nuclei.max()) + 1
+    markers = np.where(foreground, nuclei, background)
+    cells = watershed(smoothed, markers)
+    cells[cells == background] = 0
+    return cells.astype(np.int32)
+
+
 def segment_cells(
     cyto: np.ndarray,
     nuclei: np.ndarray,
@@ -135,9 +154,19 @@ def segment_cells(
 
     The foreground is the smoothed cytoplasm image above ``threshold_factor`` times
     a threshold derived from its histogram, plus the nuclei. A watershed seeded
-    with the nuclei splits it between them, on the distance from the nearest
-    nucleus (``'distance'``, robust to uneven staining) or on the inverted
-    cytoplasm intensity (``'intensity'``, follows dim cell-cell boundaries).
+    with the nuclei splits it between them, on one of three landscapes:
+
+    ``'distance'``
+        Distance from the nearest nucleus: robust to uneven staining, but touching
+        cells are split midway between their nuclei whatever their real boundary.
+    ``'intensity'``
+        Inverted cytoplasm intensity: follows dim gaps between cell bodies.
+    ``'membrane'``
+        The smoothed image itself, for a membrane or cell-outline stain (such as
+        WGA) that is brightest at cell boundaries: cells meet each other and the
+        background on the membrane ridges, and the dim interiors the membranes
+        enclose count as foreground.
+
     Every cell keeps its nucleus's label.
 
     Returns
@@ -154,6 +183,8 @@ def segment_cells(
     smoothed = _smooth(cyto, smooth_sigma)
     threshold = derive_threshold(smoothed, method=threshold_method) * threshold_factor
     mask = (smoothed > threshold) | (nuclei > 0)
+    if watershed_on == "membrane":
+        return _membrane_watershed(smoothed, nuclei, mask)
     if watershed_on == "distance":
         landscape = ndi.distance_transform_edt(nuclei == 0)
     else:

@@ -15,7 +15,7 @@ __all__ = ["CELL_WATERSHEDS", "METHODS", "THRESHOLD_METHODS", "SegmentParams"]
 
 METHODS = ("classic", "cellpose")
 THRESHOLD_METHODS = ("otsu", "li", "triangle")
-CELL_WATERSHEDS = ("distance", "intensity")
+CELL_WATERSHEDS = ("distance", "intensity", "membrane")
 
 
 def _help(default: object, text: str) -> object:
@@ -67,8 +67,10 @@ class SegmentParams:
     )
     cells_watershed: str = _help(
         "distance",
-        "Landscape of the cell watershed: 'distance' from nuclei or inverted cytoplasm "
-        "'intensity'.",
+        "Landscape of the cell watershed: 'distance' from nuclei (cells split midway "
+        "between nuclei), inverted cytoplasm 'intensity' (cells split along dim gaps) or "
+        "'membrane' (the smoothed cytoplasm image itself: cells split along bright "
+        "ridges, for a membrane or cell-outline stain such as WGA).",
     )
     remove_border: bool = _help(True, "Drop cells touching the image border, and their nuclei.")
     cellpose_model: str = _help(

@@ -10,11 +10,10 @@ from opsflow.phenotype import (
     PhenotypeParams,
     align_tile,
     combine_tiles,
-    extract_features,
-    extract_minimal,
+    features_step,
     identify_cytoplasm,
-    illumination_corrected,
-    segment_phenotype,
+    illumination_corrected_step,
+    segment_step,
 )
 from opsflow.segment import segmentation_stats
 from opsflow.steps._files import read_table, write_table
@@ -26,9 +25,7 @@ Path_ = str | os.PathLike[str]
 
 def apply_ic_field(image: Path_, field: Path_, out: Path_, *, settings: PhenotypeParams) -> None:
     """``illumination_corrected`` (C, Y, X)."""
-    corrected = illumination_corrected(
-        read_tiff(image), read_tiff(field), dark_level=settings.dark_level
-    )
+    corrected = illumination_corrected_step(read_tiff(image), read_tiff(field), settings)
     write_tiff(out, corrected, axes="cyx")
 
 
@@ -47,14 +44,7 @@ def segment(
     settings: PhenotypeParams,
 ) -> None:
     """``nuclei`` and ``cells`` masks with the shared segmenter at phenotype scale."""
-    nuclei, cells = segment_phenotype(
-        read_tiff(aligned),
-        channel_names=settings.channel_names,
-        dapi_channel=settings.dapi_channel,
-        cyto_channels=settings.cyto_channels,
-        cyto_reducer=settings.cyto_reducer,
-        params=settings.segmentation,
-    )
+    nuclei, cells = segment_step(read_tiff(aligned), settings)
     write_tiff(nuclei_out, nuclei, axes="yx")
     write_tiff(cells_out, cells, axes="yx")
     write_table(stats_out, segmentation_stats(nuclei, cells))
@@ -76,20 +66,11 @@ def features(
     settings: PhenotypeParams,
 ) -> None:
     """Per-cell features and the minimal table merged with SBS later."""
-    image, nuc, cel = read_tiff(aligned), read_tiff(nuclei), read_tiff(cells)
-    table = extract_features(
-        image,
-        nuc,
-        cel,
-        read_tiff(cytoplasms),
-        channel_names=settings.channel_names,
-        foci_channel=settings.foci_channel,
-        foci_radius=settings.foci_radius,
-        foci_smooth_sigma=settings.foci_smooth_sigma,
-        foci_noise_factor=settings.foci_noise_factor,
+    table, minimal = features_step(
+        read_tiff(aligned), read_tiff(nuclei), read_tiff(cells), read_tiff(cytoplasms), settings
     )
     write_table(features_out, table)
-    write_table(minimal_out, extract_minimal(image, nuc, cel, channel_names=settings.channel_names))
+    write_table(minimal_out, minimal)
 
 
 def combine(tables: Mapping[int, Path_], out: Path_, *, plate: str, well: str) -> None:

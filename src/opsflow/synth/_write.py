@@ -22,10 +22,6 @@ all.root_fp
     Output root of the workflow.
 preprocess.sbs_samples_fp, preprocess.phenotype_samples_fp
     Sample tables: one row per raw file.
-preprocess.sample_file_type
-    ``tiff`` or ``nd2``.
-preprocess.{sbs,phenotype}_channel_order
-    Channel names in the order they are stored in the raw files.
 preprocess.{sbs,phenotype}_channel_order_flip
     Reverse the stored order during conversion (gives ``{sbs,phenotype}.channel_names``).
 preprocess.{sbs,phenotype}_n_z_planes
@@ -231,10 +227,7 @@ all:
 preprocess:
   sbs_samples_fp: samples/sbs_samples.tsv              # sample_fp, plate, well, tile, cycle
   phenotype_samples_fp: samples/phenotype_samples.tsv  # sample_fp, plate, well, tile
-  sample_file_type: tiff            # tiff or nd2
-  sbs_channel_order: {_yaml_list(sbs_order)}   # as stored in the raw SBS files
-  sbs_channel_order_flip: true      # reverse the stored order -> sbs.channel_names
-  phenotype_channel_order: {_yaml_list(params.phenotype_channels)}
+  sbs_channel_order_flip: true      # files store {", ".join(sbs_order)}; reversed on conversion
   phenotype_channel_order_flip: false
   sbs_n_z_planes: null              # planes per channel to max-project; null = single plane
   phenotype_n_z_planes: null

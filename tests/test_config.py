@@ -1,0 +1,123 @@
+"""Configuration: one source of truth, clear errors, the schema Snakemake validates with."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from opsflow.config import config_schema, load_config
+from opsflow.errors import ConfigError
+from opsflow.export import STAGES, channel_labels, default_stages, get_stage, stages_of
+
+SCHEMA_FILE = (
+    Path(__file__).resolve().parents[1] / "src/opsflow/workflow/schemas/config.schema.json"
+)
+
+
+def test_committed_schema_matches_the_settings_classes() -> None:
+    assert json.loads(SCHEMA_FILE.read_text()) == config_schema()
+
+
+def test_synthetic_screen_config_is_valid_for_both_validators(small_screen) -> None:
+    data = yaml.safe_load(Path(small_screen["config"]).read_text())
+    jsonschema.validate(data, config_schema())
+    config = load_config(data, base_dir=small_screen["root"])
+    assert Path(config.sbs.library_path).is_file()
+    assert Path(config.preprocess.sbs_samples_fp).is_file()
+    assert config.sbs.channel_names == ("DAPI", "G", "T", "A", "C")
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "schema_rejects"),
+    [
+        ({"sbs": {"peak_widht": 3}}, "sbs: unknown key peak_widht; valid keys are", True),
+        ({"sbs": {"peak_width": "3"}}, "sbs.peak_width must be an integer, found '3'", True),
+        ({"all": {"omezarr_export_default": "yes"}}, "must be true or false", True),
+        ({"all": {"omezarr_ngff_version": "0.3"}}, "must be one of 0.4, 0.5", True),
+        ({"sbs": {"omezarr_chunk_shape": [1, 512]}}, "list of 3 integer", True),
+        ({"bogus": {}}, "unknown key bogus", True),
+        # Names are checked in code only: the schema cannot know the registry.
+        (
+            {"sbs": {"omezarr_stages": ["align"]}},
+            "unknown stage 'align'; valid stages of sbs",
+            False,
+        ),
+        ({"phenotype": {"omezarr_stages": ["align_sbs"]}}, "valid stages of phenotype are", False),
+        ({"all": {"modules": ["sbs", "aggregate"]}}, "unknown module 'aggregate'", False),
+    ],
+)
+def test_bad_configuration_is_one_clear_sentence(data, message, schema_rejects) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(data)
+    text = str(excinfo.value)
+    assert message in text
+    assert "\n" not in text
+    if schema_rejects:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(data, config_schema())
+
+
+def test_export_switches_follow_default_and_overrides() -> None:
+    off = load_config({})
+    assert all(off.export_stages(m) == () for m in ("preprocess", "sbs", "phenotype"))
+    assert off.chosen_stages("sbs") == default_stages("sbs")
+    on = load_config(
+        {
+            "all": {"omezarr_export_default": True},
+            "phenotype": {"omezarr_export": False},
+            "sbs": {"omezarr_stages": ["find_peaks"]},
+        }
+    )
+    assert on.export_stages("sbs") == ("find_peaks",)
+    assert on.export_stages("phenotype") == ()
+    assert on.export_stages("preprocess") == default_stages("preprocess")
+    only_sbs = load_config({"all": {"omezarr_export_default": True, "modules": ["sbs"]}})
+    assert only_sbs.export_stages("phenotype") == ()
+
+
+def test_registry_names_the_plan_stages_and_channels() -> None:
+    assert [s.name for s in stages_of("sbs")] == [
+        "align_sbs",
+        "apply_ic_field_sbs",
+        "segment_sbs",
+        "log_filter",
+        "compute_standard_deviation",
+        "find_peaks",
+        "max_filter",
+    ]
+    assert {s.rule for s in STAGES} >= {
+        "export_align_sbs_omezarr",
+        "export_segment_phenotype_omezarr",
+    }
+    assert dict(get_stage("segment_phenotype").labels) == {
+        "nuclei": "segment_phenotype_nuclei",
+        "cells": "segment_phenotype_cells",
+    }
+    assert channel_labels(
+        get_stage("max_filter"), 4, channel_names="DGTAC", base_channels="GTAC"
+    ) == list("GTAC")
+    assert channel_labels(get_stage("calculate_ic_sbs"), 2, channel_names=["DAPI", "G"]) == [
+        "IC field DAPI",
+        "IC field G",
+    ]
+    with pytest.raises(ConfigError, match="has 3 channels but the configuration names 5"):
+        channel_labels(get_stage("align_sbs"), 3, channel_names="DGTAC")
+    with pytest.raises(ConfigError, match="valid stages are"):
+        get_stage("segment")
+
+
+def test_partial_section_keeps_that_sections_own_defaults() -> None:
+    """Setting one segmentation key of phenotype keeps phenotype's (not SBS's) defaults."""
+    default = load_config({})
+    config = load_config({"phenotype": {"segmentation": {"nuclei_min_area": 123}}})
+    expected = dataclasses.replace(default.phenotype.segmentation, nuclei_min_area=123)
+    assert config.phenotype.segmentation == expected
+    assert config.phenotype.segmentation != dataclasses.replace(
+        default.sbs.segmentation, nuclei_min_area=123
+    )
+    assert config.sbs == default.sbs

@@ -168,6 +168,8 @@ def export_tiff_to_omezarr(
             progress=progress,
         )
     except OpsflowError as exc:
+        if str(tiff_path) in str(exc):
+            raise
         raise type(exc)(f"{tiff_path}: {exc}") from exc
 
 

@@ -38,7 +38,10 @@ for _stage in STAGES:
         input:
             unpack(_export_inputs(_stage)),
         output:
-            directory(OMEZARR_OUTPUTS[_stage.name]),
+            # update(): Snakemake keeps (backs up) an earlier store instead of deleting it
+            # before the job, and restores it if the export fails; the export itself writes
+            # a temporary sibling and renames it into place.
+            update(directory(OMEZARR_OUTPUTS[_stage.name])),
         log:
             log_for(_stage.rule, OMEZARR_OUTPUTS[_stage.name]),
         params:

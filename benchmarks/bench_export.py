@@ -7,7 +7,8 @@ Ratios are against the floor measured in the same run: the machines are shared a
     .venv/bin/python benchmarks/bench_export.py [--quick] [--skip-large]
 
 Cases on an SBS-like stack of 11 cycles x 5 channels x 1024 x 1024 uint16 (115 MB):
-  (a) floor: tifffile.imread + writing level 0 alone with zarr (same chunks and codec)
+  (a) floor: tifffile.imread + writing level 0 alone with zarr (same chunks, codec and
+      write_empty_chunks setting as opsflow)
   (b) opsflow export_tiff_to_omezarr with its full pyramid
   (c) ome-zarr-py write_image on the same data
 and (b) again on a stack 4x larger than the memory budget, to show memory stays bounded.
@@ -55,7 +56,7 @@ CASES = {
 data = tifffile.imread(tiff)
 arr = zarr.create_array(str(out), shape=data.shape, chunks=(1, 1, 512, 512), dtype=data.dtype,
     compressors=BloscCodec(cname="zstd", clevel=3, shuffle="shuffle"), fill_value=0,
-    dimension_names=list("tcyx"))
+    dimension_names=list("tcyx"), config={"write_empty_chunks": True})
 arr[...] = data
 """,
     "opsflow": """

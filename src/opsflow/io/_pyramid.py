@@ -50,22 +50,28 @@ def block_mean(a: np.ndarray, factor: int) -> np.ndarray:
     """
     if factor == 1:
         return a.copy()
-    *lead, h, w = a.shape
-    hc, wc = math.ceil(h / factor), math.ceil(w / factor)
+    h, w = a.shape[-2:]
     work = _work_dtype(a.dtype)
-    rows = np.zeros((*lead, hc, w), dtype=work)
-    for i in range(factor):
+    # Sum the block rows, then the block columns; slice 0 has ceil(n / factor) entries,
+    # later slices may have one fewer at a partial edge block.
+    rows = a[..., 0::factor, :].astype(work)
+    for i in range(1, factor):
         part = a[..., i::factor, :]
         rows[..., : part.shape[-2], :] += part
-    out = np.zeros((*lead, hc, wc), dtype=work)
-    for j in range(factor):
+    out = rows[..., 0::factor].copy()
+    for j in range(1, factor):
         part = rows[..., j::factor]
         out[..., : part.shape[-1]] += part
-    row_n = np.full(hc, factor, dtype=work)
-    row_n[-1] = h - (hc - 1) * factor
-    col_n = np.full(wc, factor, dtype=work)
-    col_n[-1] = w - (wc - 1) * factor
-    out /= np.outer(row_n, col_n)
+    if h % factor == 0 and w % factor == 0:
+        out /= factor * factor
+    else:
+        hc, wc = out.shape[-2:]
+        row_n = np.full((hc, 1), factor, dtype=work)
+        row_n[-1] = h - (hc - 1) * factor
+        col_n = np.full(wc, factor, dtype=work)
+        col_n[-1] = w - (wc - 1) * factor
+        out /= row_n
+        out /= col_n
     if a.dtype.kind in "ui":
         info = np.iinfo(a.dtype)
         np.rint(out, out=out)

@@ -372,7 +372,13 @@ def write_multiscale_omezarr(
     def create(group: zarr.Group, src_shape: tuple[int, ...], dt: np.dtype) -> list[zarr.Array]:
         lvl_shapes = level_shapes(src_shape, chunks[-2:], factor=factor, max_levels=len(shapes))
         codec = _codecs(compression, compression_level, zarr_format, dt.itemsize)
-        kwargs: dict[str, Any] = {"fill_value": 0, "dtype": dt}
+        # write_empty_chunks: every chunk is written as computed, which skips zarr's
+        # per-chunk comparison with the fill value (a full pass over the data).
+        kwargs: dict[str, Any] = {
+            "fill_value": 0,
+            "dtype": dt,
+            "config": {"write_empty_chunks": True},
+        }
         if zarr_format == 3:
             kwargs["dimension_names"] = list(axes)
             kwargs["compressors"] = codec

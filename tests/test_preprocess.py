@@ -317,13 +317,14 @@ def test_reduced_grid_median_matches_the_exact_median() -> None:
 
 @pytest.fixture(scope="module")
 def ic_well() -> tuple[SynthParams, list[np.ndarray], list[np.ndarray]]:
-    """One well of 16 SBS tiles (384^2), cycle 2, and their true cell masks.
+    """One well of 64 SBS tiles (384^2), cycle 2, and their true cell masks.
 
-    The CellProfiler-style median needs many tiles; real wells have hundreds.
+    The CellProfiler-style mean-then-median needs many tiles for the cells to average
+    out (with 16 tiles DAPI reaches only r = 0.76); real wells have hundreds.
     """
     p = SynthParams(
         sbs_tile_shape=(384, 384),
-        tiles_per_well=16,
+        tiles_per_well=64,
         n_cycles=3,
         min_hamming=1,
         n_genes=5,
@@ -342,9 +343,7 @@ def test_estimated_ic_field_correlates_with_the_true_field(ic_well) -> None:
     true = illumination_field(p, "A1", modality="sbs")
     pearson = [np.corrcoef(field[c].ravel(), true.ravel())[0, 1] for c in range(5)]
     logging.getLogger(__name__).info("IC Pearson per channel %s", np.round(pearson, 3))
-    assert min(pearson[1:]) > 0.9, pearson  # base channels G, T, A, C
-    # DAPI: bright nuclei cover a large fraction, so 16 tiles leave cell-count noise
-    assert pearson[0] > 0.7, pearson
+    assert min(pearson) > 0.9, pearson
 
 
 def test_correction_reduces_the_background_spread_across_tiles(ic_well) -> None:

@@ -9,7 +9,7 @@ Ratios are against the floor measured in the same run: the machines are shared a
 Cases on an SBS-like stack of 11 cycles x 5 channels x 1024 x 1024 uint16 (115 MB):
   (a) floor: tifffile.imread + writing level 0 alone with zarr (same chunks, codec and
       write_empty_chunks setting as opsflow)
-  (b) opsflow export_tiff_to_omezarr with its full pyramid
+  (b) `opsflow export` (the CLI's main, in-process) with its full pyramid
   (c) ome-zarr-py write_image on the same data
 and (b) again on a stack 4x larger than the memory budget, to show memory stays bounded.
 """
@@ -60,9 +60,10 @@ arr = zarr.create_array(str(out), shape=data.shape, chunks=(1, 1, 512, 512), dty
 arr[...] = data
 """,
     "opsflow": """
-from opsflow.io import export_tiff_to_omezarr
-export_tiff_to_omezarr(tiff, out, pixel_size=(0.65, 0.65), chunk_shape=(1, 512, 512),
-    channel_labels=["DAPI", "G", "T", "A", "C"])
+from opsflow.cli import main
+code = main(["export", str(tiff), str(out), "--pixel-size", "0.65 0.65",
+             "--chunk-shape", "1,512,512", "--channel-labels", "DAPI,G,T,A,C"])
+assert code == 0
 """,
     "ome-zarr-py": """
 from ome_zarr.writer import write_image

@@ -440,19 +440,24 @@ def write_multiscale_omezarr(
             for future in [pool.submit(_run_block, j, k, factor, progress) for j, k in tasks]:
                 future.result()
 
-        windows = [c.window(dtype) for c in jobs[0].collector.channels]
-        ome: dict[str, Any] = {
-            "multiscales": [
+        def multiscales(name: str, method: str) -> list[dict[str, Any]]:
+            # image and label images share axes, pixel size and levels; only the name
+            # and the downsampling method differ
+            return [
                 _ngff.multiscale_metadata(
-                    name=store_name,
+                    name=name,
                     axes=axes,
                     pixel_size=sizes,
                     factor=factor,
                     n_levels=len(shapes),
-                    method="mean",
+                    method=method,
                     ngff_version=ngff_version,
                 )
-            ],
+            ]
+
+        windows = [c.window(dtype) for c in jobs[0].collector.channels]
+        ome: dict[str, Any] = {
+            "multiscales": multiscales(store_name, "mean"),
             "omero": _ngff.omero_metadata(
                 labels=channel_labels, colors=hex_colors, windows=windows, name=store_name
             ),
@@ -469,17 +474,7 @@ def write_multiscale_omezarr(
                     f"label image {lname!r}: expected non-negative label values, found {values[0]}."
                 )
             lome = {
-                "multiscales": [
-                    _ngff.multiscale_metadata(
-                        name=lname,
-                        axes=axes,
-                        pixel_size=sizes,
-                        factor=factor,
-                        n_levels=len(shapes),
-                        method="mode",
-                        ngff_version=ngff_version,
-                    )
-                ],
+                "multiscales": multiscales(lname, "mode"),
                 "image-label": _ngff.image_label_metadata(values=values, ngff_version=ngff_version),
             }
             group.attrs.update(_ngff.root_attributes(lome, ngff_version))

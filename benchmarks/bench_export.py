@@ -7,8 +7,8 @@ Ratios are against the floor measured in the same run: the machines are shared a
     .venv/bin/python benchmarks/bench_export.py [--quick] [--skip-large]
 
 Cases on an SBS-like stack of 11 cycles x 5 channels x 1024 x 1024 uint16 (115 MB):
-  (a) floor: tifffile.imread + writing level 0 alone with zarr (same chunks, codec and
-      write_empty_chunks setting as opsflow)
+  (a) floor: tifffile.imread + writing level 0 alone with zarr (same chunks and codec,
+      write_empty_chunks on: zarr's fastest setting for dense data)
   (b) `opsflow export` (the CLI's main, in-process) with its full pyramid
   (c) ome-zarr-py write_image on the same data
 and (b) again on a stack 4x larger than the memory budget, to show memory stays bounded.

@@ -138,6 +138,24 @@ def test_region_of_a_tiff_and_of_a_coarser_level(tmp_path: Path) -> None:
         read_image(store, level=7)
 
 
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+def test_lazy_tiff_slices_equal_the_whole_file(tmp_path: Path, byteorder: str) -> None:
+    """Whole rows are read straight into the output; other slices and byte orders copy."""
+    from opsflow.io._tiff import open_tiff
+
+    data = stack((3, 4, 50, 30), dtype=np.dtype(f"{byteorder}u2"))
+    tifffile.imwrite(tmp_path / "a.tif", data, byteorder=byteorder, photometric="minisblack")
+    lazy = open_tiff(tmp_path / "a.tif")
+    assert lazy.shape == data.shape
+    for key in [
+        (slice(1, 2), slice(0, 4), slice(10, 20), slice(None)),
+        (slice(0, 3), slice(2, 3), slice(0, 50), slice(5, 25, 2)),
+        (slice(2, 3), slice(1, 3), slice(49, 50), slice(None)),
+    ]:
+        np.testing.assert_array_equal(lazy[key], data[key])
+    np.testing.assert_array_equal(np.asarray(lazy), data)
+
+
 def test_ensure_omero_channel_colors_patches_only_colours_and_labels(tmp_path: Path) -> None:
     write_tiff(tmp_path / "a.tif", stack((3, 40, 40)))
     store = export_tiff_to_omezarr(tmp_path / "a.tif", tmp_path / "a.ome.zarr")

@@ -196,13 +196,40 @@ def test_ngff_04_on_zarr_v2(tmp_path: Path) -> None:
     np.testing.assert_array_equal(read_image(store / "labels" / "cells")[0, 0], mask)
 
 
+@pytest.mark.parametrize("ngff_version", ["0.5", "0.4"])
 @pytest.mark.parametrize("compression", ["zstd", "lz4", "zlib", "none"])
-def test_compressions_round_trip(tmp_path: Path, compression: str) -> None:
-    image = make_image((1, 100, 90), np.uint16)
+def test_compressions_round_trip(tmp_path: Path, compression: str, ngff_version: str) -> None:
+    """Chunks are encoded by opsflow, so zarr itself must decode every codec and format.
+
+    Two channels per chunk over three channels, big-endian input and sizes off the chunk
+    grid exercise the padded edge chunks on every axis.
+    """
+    image = make_image((3, 100, 90), np.uint16).astype(">u2")
     store = write_multiscale_omezarr(
-        image, tmp_path / "c.ome.zarr", axes="cyx", chunk_shape=(1, 64, 64), compression=compression
+        image,
+        tmp_path / "c.ome.zarr",
+        axes="cyx",
+        chunk_shape=(2, 64, 64),
+        compression=compression,
+        ngff_version=ngff_version,
     )
-    np.testing.assert_array_equal(read_image(store), image)
+    root = zarr.open_group(str(store), mode="r")
+    np.testing.assert_array_equal(root["0"][...], image)
+    np.testing.assert_array_equal(root["1"][...], reference_block_mean(image, 2))
+    assert root["0"].chunks == (2, 64, 64)
+    assert root["0"].nchunks_initialized == 2 * 2 * 2
+
+
+def test_chunk_writer_refuses_layouts_it_cannot_encode(tmp_path: Path) -> None:
+    from zarr.codecs import GzipCodec
+
+    from opsflow.io._chunks import ChunkWriter
+
+    array = zarr.create_array(
+        str(tmp_path / "g.zarr"), shape=(4, 4), chunks=(2, 2), dtype="u2", compressors=GzipCodec()
+    )
+    with pytest.raises(OpsflowError, match="do not support the codecs"):
+        ChunkWriter(array, None)
 
 
 def test_streaming_source_is_read_in_bands(tmp_path: Path) -> None:

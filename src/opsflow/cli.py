@@ -423,19 +423,6 @@ def _without_configfile(args: Sequence[str]) -> list[str]:
     return [*args[:i], *args[i + len(keep) :]]
 
 
-def _configure_zarr() -> None:
-    """One zarr codec thread per core, unless the user configured zarr's threads.
-
-    zarr's default pool (cores + 4 threads) oversubscribes two cores when opsflow's own
-    workers also compress; measured on 2 cores this makes exports about 20 % slower.
-    """
-    if "ZARR_THREADING__MAX_WORKERS" in os.environ:
-        return
-    import zarr
-
-    zarr.config.set({"threading.max_workers": os.cpu_count() or 1})
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``opsflow`` console script."""
     parser = _parser()
@@ -448,7 +435,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         del rest
     else:
         args = parser.parse_args(argv)
-    _configure_zarr()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -32,6 +32,17 @@ def read_tiff(path: str | os.PathLike[str]) -> np.ndarray:
         raise InputFileError(f"{path}: expected a readable TIFF file, found {exc}.") from exc
 
 
+def _read_into(fd: int, buf: np.ndarray, offset: int, path: Path) -> None:
+    """Fill ``buf`` from ``offset``; the kernel may return fewer bytes than asked for."""
+    view = memoryview(buf).cast("B")
+    done = 0
+    while done < len(view):
+        got = os.preadv(fd, [view[done:]], offset + done)
+        if got == 0:
+            raise InputFileError(f"{path}: expected {len(view)} bytes at {offset}, file is short.")
+        done += got
+
+
 class _ContiguousTiff:
     """Array-like over an uncompressed, contiguous TIFF series that reads with ``pread``.
 
@@ -63,6 +74,7 @@ class _ContiguousTiff:
         row_bytes = self.shape[-1] * self.dtype.itemsize
         out = np.empty([len(r) for r in ranges], dtype=self.dtype)
         strides = np.cumprod((1, *self.shape[::-1][:-1]))[::-1]  # element strides per axis
+        direct = len(cols) == self.shape[-1] and cols.step == 1 and self._file_dtype == self.dtype
         fd = os.open(self.path, os.O_RDONLY)
         try:
             for idx in np.ndindex(*[len(r) for r in lead]):
@@ -71,11 +83,13 @@ class _ContiguousTiff:
                 )
                 first += rows.start * self.shape[-1] if len(rows) else 0
                 nbytes = len(rows) * row_bytes
-                buf = os.pread(fd, nbytes, self.offset + first * self.dtype.itemsize)
-                if len(buf) != nbytes:
-                    raise InputFileError(f"{self.path}: expected {nbytes} bytes, file is short.")
-                plane = np.frombuffer(buf, dtype=self._file_dtype).reshape(len(rows), -1)
-                out[idx] = plane[:, cols.start : cols.stop : cols.step] if len(cols) else 0
+                start = self.offset + first * self.dtype.itemsize
+                # whole rows in the native byte order go straight into place
+                buf = out[idx] if direct else np.empty(nbytes, dtype=np.uint8)
+                _read_into(fd, buf, start, self.path)
+                if not direct:
+                    plane = buf.view(self._file_dtype).reshape(len(rows), -1)
+                    out[idx] = plane[:, cols.start : cols.stop : cols.step] if len(cols) else 0
         finally:
             os.close(fd)
         return out

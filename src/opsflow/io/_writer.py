@@ -26,6 +26,7 @@ import zarr
 from opsflow.errors import OpsflowError
 from opsflow.io import _ngff
 from opsflow.io._atomic import atomic_path
+from opsflow.io._chunks import ChunkWriter, blosc_codecs
 from opsflow.io._pyramid import block_mean, block_mode, level_shapes
 
 __all__ = ["COMPRESSIONS", "ArrayLike", "write_multiscale_omezarr"]
@@ -50,20 +51,15 @@ class ArrayLike(Protocol):
 ProgressCallback = Callable[[int], None]
 
 
-def _codecs(compression: str, level: int, zarr_format: int, itemsize: int) -> Any:
+def _codecs(compression: str, level: int, zarr_format: int, itemsize: int) -> tuple[Any, Any]:
+    """The compressor zarr records for the arrays, and the codec that encodes their chunks."""
     if compression not in COMPRESSIONS:
         raise OpsflowError(
             f"compression {compression!r} is not supported; choose one of {COMPRESSIONS}."
         )
     if compression == "none":
-        return None
-    if zarr_format == 2:
-        from numcodecs import Blosc
-
-        return Blosc(cname=compression, clevel=level, shuffle=Blosc.SHUFFLE)
-    from zarr.codecs import BloscCodec
-
-    return BloscCodec(cname=compression, clevel=level, shuffle="shuffle", typesize=itemsize)
+        return None, None
+    return blosc_codecs(compression, level, zarr_format, itemsize)
 
 
 @dataclass
@@ -133,15 +129,15 @@ class _LevelStream:
 
     def __init__(
         self,
-        array: zarr.Array,
+        writer: ChunkWriter,
         lead_key: tuple[slice, ...],
         reduce: Callable[[np.ndarray, int], np.ndarray],
         factor: int,
         coarser: _LevelStream | None,
     ) -> None:
-        self.array = array
-        self.lead_key = lead_key
-        self.chunk_rows = array.chunks[-2]
+        self.writer = writer
+        self.lead_start = tuple(k.start for k in lead_key)
+        self.chunk_rows = writer.chunks[-2]
         self.reduce = reduce
         self.factor = factor
         self.coarser = coarser
@@ -157,7 +153,7 @@ class _LevelStream:
         buf = self._join(self.pending, rows)
         n = buf.shape[-2] if final else (buf.shape[-2] // self.chunk_rows) * self.chunk_rows
         if n:
-            self.array[(*self.lead_key, slice(self.y, self.y + n), slice(None))] = buf[..., :n, :]
+            self.writer.write((*self.lead_start, self.y, 0), buf[..., :n, :])
             self.y += n
         self.pending = buf[..., n:, :]
         if self.coarser is None:
@@ -171,10 +167,10 @@ class _LevelStream:
 
 @dataclass(frozen=True)
 class _Job:
-    """One image (root or label) to stream into already-created arrays."""
+    """One image (root or label) to stream into the chunk writers of its levels."""
 
     source: ArrayLike
-    arrays: list[zarr.Array]
+    writers: list[ChunkWriter]
     reduce: Callable[[np.ndarray, int], np.ndarray]
     collector: _Collector
     channel_axis: int | None
@@ -189,7 +185,7 @@ def _lead_blocks(shape: tuple[int, ...], chunks: tuple[int, ...]) -> Iterator[tu
 
 
 def _band_rows(job: _Job, lead_key: tuple[slice, ...]) -> int:
-    chunk_rows = job.arrays[0].chunks[-2]
+    chunk_rows = job.writers[0].chunks[-2]
     planes = math.prod(s.stop - s.start for s in lead_key)
     row_bytes = max(1, planes * job.source.shape[-1] * np.dtype(job.source.dtype).itemsize)
     return max(1, _BAND_BYTES // (row_bytes * chunk_rows)) * chunk_rows
@@ -199,8 +195,8 @@ def _run_block(
     job: _Job, lead_key: tuple[slice, ...], factor: int, progress: ProgressCallback | None
 ) -> None:
     stream: _LevelStream | None = None
-    for array in reversed(job.arrays):
-        stream = _LevelStream(array, lead_key, job.reduce, factor, stream)
+    for writer in reversed(job.writers):
+        stream = _LevelStream(writer, lead_key, job.reduce, factor, stream)
     assert stream is not None
     height = job.source.shape[-2]
     step = _band_rows(job, lead_key)
@@ -369,39 +365,31 @@ def write_multiscale_omezarr(
         raise OpsflowError(f"label names {bad} are not valid group names.")
     store_name = name or Path(output).name.removesuffix(".zarr").removesuffix(".ome")
 
-    def create(group: zarr.Group, src_shape: tuple[int, ...], dt: np.dtype) -> list[zarr.Array]:
+    def create(group: zarr.Group, src_shape: tuple[int, ...], dt: np.dtype) -> list[ChunkWriter]:
         lvl_shapes = level_shapes(src_shape, chunks[-2:], factor=factor, max_levels=len(shapes))
-        codec = _codecs(compression, compression_level, zarr_format, dt.itemsize)
-        # write_empty_chunks: every chunk is written as computed, which skips zarr's
-        # per-chunk comparison with the fill value (a full pass over the data).
-        kwargs: dict[str, Any] = {
-            "fill_value": 0,
-            "dtype": dt,
-            "config": {"write_empty_chunks": True},
-        }
+        dt = dt.newbyteorder("<")  # what the chunks hold, whatever the source's byte order
+        compressor, encoder = _codecs(compression, compression_level, zarr_format, dt.itemsize)
+        kwargs: dict[str, Any] = {"fill_value": 0, "dtype": dt, "compressors": compressor}
         if zarr_format == 3:
             kwargs["dimension_names"] = list(axes)
-            kwargs["compressors"] = codec
         else:
             kwargs["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
-            kwargs["compressors"] = codec
-        arrays = []
+        writers = []
         for level, lvl_shape in enumerate(lvl_shapes):
             lvl_chunks = tuple(
                 max(1, min(c, n))
                 for c, n in zip(_chunks_for(src_shape, chunks), lvl_shape, strict=True)
             )
-            arrays.append(
-                group.create_array(str(level), shape=lvl_shape, chunks=lvl_chunks, **kwargs)
-            )
-        return arrays
+            array = group.create_array(str(level), shape=lvl_shape, chunks=lvl_chunks, **kwargs)
+            writers.append(ChunkWriter(array, encoder))
+        return writers
 
     with atomic_path(output) as tmp:
         root = zarr.open_group(str(tmp), mode="w", zarr_format=zarr_format)
         jobs = [
             _Job(
                 source=image,
-                arrays=create(root, shape, dtype),
+                writers=create(root, shape, dtype),
                 reduce=block_mean,
                 collector=_Collector(shape, c_axis, is_label=False),
                 channel_axis=c_axis,
@@ -416,7 +404,7 @@ def write_multiscale_omezarr(
                 jobs.append(
                     _Job(
                         source=src,
-                        arrays=create(group, tuple(src.shape), np.dtype(src.dtype)),
+                        writers=create(group, tuple(src.shape), np.dtype(src.dtype)),
                         reduce=block_mode,
                         collector=_Collector(tuple(src.shape), None, is_label=True),
                         channel_axis=None,

@@ -1,0 +1,102 @@
+"""Writing whole chunks of a local zarr array straight to their files.
+
+zarr creates the arrays and their metadata; this module only encodes chunks and puts
+them at the keys zarr itself computes (``metadata.encode_chunk_key``). It exists because
+zarr's general write path (selection, an asyncio round trip per call and an atomic
+temporary file per chunk) costs about as much as compressing the chunk: measured on 512 x
+512 uint16 chunks, 5-6 ms per chunk through ``Array.__setitem__`` against 3 ms to encode
+and write it. The writer only fills a store that is itself a temporary sibling renamed
+into place, so per-chunk atomicity buys nothing there.
+
+Only the layouts the writer creates are supported: regular chunks, C order, the ``bytes``
+codec (little endian) plus at most one Blosc compressor on Zarr v3, or that compressor
+and no filters on Zarr v2. ``ChunkWriter`` refuses anything else rather than write chunks
+zarr could not read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+import numpy as np
+import zarr
+from numcodecs import Blosc
+from zarr.codecs import BloscCodec, BytesCodec
+from zarr.storage import LocalStore
+
+from opsflow.errors import OpsflowError
+
+__all__ = ["ChunkWriter", "blosc_codecs"]
+
+
+def blosc_codecs(cname: str, level: int, zarr_format: int, itemsize: int) -> tuple[Any, Blosc]:
+    """The compressor to give zarr for this format, and the same codec for encoding chunks."""
+    encoder = Blosc(cname=cname, clevel=level, shuffle=Blosc.SHUFFLE)
+    if zarr_format == 2:
+        return encoder, encoder
+    return BloscCodec(cname=cname, clevel=level, shuffle="shuffle", typesize=itemsize), encoder
+
+
+class ChunkWriter:
+    """Encodes whole chunks of one array and writes each to its own file."""
+
+    def __init__(self, array: zarr.Array, encoder: Blosc | None) -> None:
+        store = array.store_path.store
+        meta = array.metadata
+        if not isinstance(store, LocalStore):
+            raise OpsflowError(f"direct chunk writes need a local store, found {store!r}.")
+        if meta.zarr_format == 3:
+            codecs = list(meta.codecs)
+            expected = [BytesCodec, BloscCodec] if encoder is not None else [BytesCodec]
+            if [type(c) for c in codecs] != expected or codecs[0].endian not in (None, "little"):
+                raise OpsflowError(f"direct chunk writes do not support the codecs {codecs}.")
+        elif meta.filters or meta.order != "C" or (meta.compressor is None) != (encoder is None):
+            raise OpsflowError("direct chunk writes need C order, no filters and one compressor.")
+        self.root = Path(store.root) / array.path
+        self.metadata = meta
+        self.encoder = encoder
+        self.shape = tuple(array.shape)
+        self.chunks = tuple(array.chunks)
+        self.dtype = np.dtype(array.dtype).newbyteorder("<")
+        self.fill_value = meta.fill_value
+        self._made: set[Path] = set()
+        self._lock = Lock()
+
+    def write(self, start: tuple[int, ...], block: np.ndarray) -> None:
+        """Write ``block``, whose corner ``start`` is on the chunk grid, as whole chunks.
+
+        Each chunk of the block must be complete, except where the block ends at the
+        array's own edge (the chunk is then padded with the fill value, as zarr does).
+        """
+        grid = [-(-n // c) for n, c in zip(block.shape, self.chunks, strict=True)]
+        for offset in np.ndindex(*grid):
+            lo = [o * c for o, c in zip(offset, self.chunks, strict=True)]
+            part = block[tuple(slice(a, a + c) for a, c in zip(lo, self.chunks, strict=True))]
+            coords = tuple((s + a) // c for s, a, c in zip(start, lo, self.chunks, strict=True))
+            self._write_chunk(coords, part)
+
+    def _write_chunk(self, coords: tuple[int, ...], part: np.ndarray) -> None:
+        corner = [i * c for i, c in zip(coords, self.chunks, strict=True)]
+        full = tuple(min(c, n - s) for c, n, s in zip(self.chunks, self.shape, corner, strict=True))
+        if part.shape != full:
+            raise ValueError(f"chunk {coords} got shape {part.shape}, expected {full}")
+        if full != self.chunks:  # an edge chunk is stored at its full size
+            padded = np.full(self.chunks, self.fill_value, dtype=self.dtype)
+            padded[tuple(slice(0, n) for n in full)] = part
+            part = padded
+        data = np.ascontiguousarray(part, dtype=self.dtype)
+        payload = self.encoder.encode(data) if self.encoder is not None else data.data
+        path = self.root / self.metadata.encode_chunk_key(coords)
+        self._make_dir(path.parent)
+        with open(path, "wb") as f:
+            f.write(payload)
+
+    def _make_dir(self, directory: Path) -> None:
+        if directory in self._made:
+            return
+        os.makedirs(directory, exist_ok=True)
+        with self._lock:
+            self._made.add(directory)

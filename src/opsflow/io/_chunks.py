@@ -17,6 +17,7 @@ zarr could not read.
 from __future__ import annotations
 
 import os
+from concurrent.futures import Executor
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -65,18 +66,29 @@ class ChunkWriter:
         self._made: set[Path] = set()
         self._lock = Lock()
 
-    def write(self, start: tuple[int, ...], block: np.ndarray) -> None:
+    def write(
+        self, start: tuple[int, ...], block: np.ndarray, pool: Executor | None = None
+    ) -> None:
         """Write ``block``, whose corner ``start`` is on the chunk grid, as whole chunks.
 
         Each chunk of the block must be complete, except where the block ends at the
         array's own edge (the chunk is then padded with the fill value, as zarr does).
+        With a ``pool``, the chunks are encoded and written on its threads.
         """
         grid = [-(-n // c) for n, c in zip(block.shape, self.chunks, strict=True)]
-        for offset in np.ndindex(*grid):
+
+        def one(offset: tuple[int, ...]) -> None:
             lo = [o * c for o, c in zip(offset, self.chunks, strict=True)]
             part = block[tuple(slice(a, a + c) for a, c in zip(lo, self.chunks, strict=True))]
             coords = tuple((s + a) // c for s, a, c in zip(start, lo, self.chunks, strict=True))
             self._write_chunk(coords, part)
+
+        if pool is None:
+            for offset in np.ndindex(*grid):
+                one(offset)
+        else:
+            for _ in pool.map(one, np.ndindex(*grid)):
+                pass
 
     def _write_chunk(self, coords: tuple[int, ...], part: np.ndarray) -> None:
         corner = [i * c for i, c in zip(coords, self.chunks, strict=True)]

@@ -13,7 +13,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
@@ -134,8 +134,10 @@ class _LevelStream:
         reduce: Callable[[np.ndarray, int], np.ndarray],
         factor: int,
         coarser: _LevelStream | None,
+        pool: Executor | None,
     ) -> None:
         self.writer = writer
+        self.pool = pool
         self.lead_start = tuple(k.start for k in lead_key)
         self.chunk_rows = writer.chunks[-2]
         self.reduce = reduce
@@ -153,7 +155,7 @@ class _LevelStream:
         buf = self._join(self.pending, rows)
         n = buf.shape[-2] if final else (buf.shape[-2] // self.chunk_rows) * self.chunk_rows
         if n:
-            self.writer.write((*self.lead_start, self.y, 0), buf[..., :n, :])
+            self.writer.write((*self.lead_start, self.y, 0), buf[..., :n, :], self.pool)
             self.y += n
         self.pending = buf[..., n:, :]
         if self.coarser is None:
@@ -192,11 +194,15 @@ def _band_rows(job: _Job, lead_key: tuple[slice, ...]) -> int:
 
 
 def _run_block(
-    job: _Job, lead_key: tuple[slice, ...], factor: int, progress: ProgressCallback | None
+    job: _Job,
+    lead_key: tuple[slice, ...],
+    factor: int,
+    progress: ProgressCallback | None,
+    chunk_pool: Executor | None,
 ) -> None:
     stream: _LevelStream | None = None
     for writer in reversed(job.writers):
-        stream = _LevelStream(writer, lead_key, job.reduce, factor, stream)
+        stream = _LevelStream(writer, lead_key, job.reduce, factor, stream, chunk_pool)
     assert stream is not None
     height = job.source.shape[-2]
     step = _band_rows(job, lead_key)
@@ -424,8 +430,13 @@ def write_multiscale_omezarr(
             len(tasks),
             n_workers,
         )
-        with ThreadPoolExecutor(n_workers) as pool:
-            for future in [pool.submit(_run_block, j, k, factor, progress) for j, k in tasks]:
+        # Fewer blocks than threads (a single plane, a few channels): the chunks of each
+        # band are encoded in parallel instead, so every core still compresses.
+        # (a pool starts its threads on first use, so an unused one costs nothing)
+        with ThreadPoolExecutor(n_workers) as pool, ThreadPoolExecutor(n_workers) as chunk_pool:
+            inner = chunk_pool if len(tasks) < n_workers else None
+            futures = [pool.submit(_run_block, j, k, factor, progress, inner) for j, k in tasks]
+            for future in futures:
                 future.result()
 
         def multiscales(name: str, method: str) -> list[dict[str, Any]]:

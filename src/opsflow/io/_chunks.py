@@ -52,10 +52,27 @@ class ChunkWriter:
         if meta.zarr_format == 3:
             codecs = list(meta.codecs)
             expected = [BytesCodec, BloscCodec] if encoder is not None else [BytesCodec]
-            if [type(c) for c in codecs] != expected or codecs[0].endian not in (None, "little"):
+            same = [type(c) for c in codecs] == expected and codecs[0].endian in (None, "little")
+            if same and encoder is not None:
+                blosc = codecs[1]
+                same = (str(getattr(blosc.cname, "value", blosc.cname)), blosc.clevel) == (
+                    encoder.cname,
+                    encoder.clevel,
+                )
+            if not same:
                 raise OpsflowError(f"direct chunk writes do not support the codecs {codecs}.")
-        elif meta.filters or meta.order != "C" or (meta.compressor is None) != (encoder is None):
-            raise OpsflowError("direct chunk writes need C order, no filters and one compressor.")
+        elif (
+            meta.filters
+            or meta.order != "C"
+            or meta.compressor != encoder
+            or meta.dtype.to_native_dtype().byteorder == ">"
+        ):
+            raise OpsflowError(
+                "direct chunk writes need C order, no filters, a little-endian dtype and the "
+                f"encoder's compressor; found {meta.compressor} and dtype {meta.dtype}."
+            )
+        if meta.fill_value is None:
+            raise OpsflowError("direct chunk writes need a fill value to pad edge chunks.")
         self.root = Path(store.root) / array.path
         self.metadata = meta
         self.encoder = encoder
@@ -75,6 +92,8 @@ class ChunkWriter:
         array's own edge (the chunk is then padded with the fill value, as zarr does).
         With a ``pool``, the chunks are encoded and written on its threads.
         """
+        if any(s % c for s, c in zip(start, self.chunks, strict=True)):
+            raise ValueError(f"block corner {start} is not on the chunk grid {self.chunks}")
         grid = [-(-n // c) for n, c in zip(block.shape, self.chunks, strict=True)]
 
         def one(offset: tuple[int, ...]) -> None:

@@ -20,7 +20,6 @@ import os
 from concurrent.futures import Executor
 from pathlib import Path
 from threading import Lock
-from typing import Any
 
 import numpy as np
 import zarr
@@ -30,52 +29,53 @@ from zarr.storage import LocalStore
 
 from opsflow.errors import OpsflowError
 
-__all__ = ["ChunkWriter", "blosc_codecs"]
+__all__ = ["ChunkWriter"]
 
 
-def blosc_codecs(cname: str, level: int, zarr_format: int, itemsize: int) -> tuple[Any, Blosc]:
-    """The compressor to give zarr for this format, and the same codec for encoding chunks."""
-    encoder = Blosc(cname=cname, clevel=level, shuffle=Blosc.SHUFFLE)
-    if zarr_format == 2:
-        return encoder, encoder
-    return BloscCodec(cname=cname, clevel=level, shuffle="shuffle", typesize=itemsize), encoder
+_SHUFFLE = {"noshuffle": Blosc.NOSHUFFLE, "shuffle": Blosc.SHUFFLE, "bitshuffle": Blosc.BITSHUFFLE}
+
+
+def _encoder(array: zarr.Array) -> Blosc | None:
+    """The numcodecs codec that encodes chunks exactly as the array's metadata says."""
+    meta = array.metadata
+    if meta.zarr_format == 2:
+        if meta.filters or meta.order != "C" or meta.dtype.to_native_dtype().byteorder == ">":
+            raise OpsflowError(
+                "direct chunk writes need C order, no filters and a little-endian dtype; "
+                f"found order {meta.order}, filters {meta.filters}, dtype {meta.dtype}."
+            )
+        if meta.compressor is None or isinstance(meta.compressor, Blosc):
+            return meta.compressor
+        raise OpsflowError(f"direct chunk writes need a Blosc compressor, found {meta.compressor}.")
+    codecs = list(meta.codecs)
+    kinds = [type(c) for c in codecs]
+    little = kinds[:1] == [BytesCodec] and codecs[0].endian in (None, "little")
+    if not little or kinds[1:] not in ([], [BloscCodec]):
+        raise OpsflowError(f"direct chunk writes do not support the codecs {codecs}.")
+    if len(codecs) == 1:
+        return None
+    blosc = codecs[1]
+    return Blosc(
+        cname=str(getattr(blosc.cname, "value", blosc.cname)),
+        clevel=blosc.clevel,
+        shuffle=_SHUFFLE[str(getattr(blosc.shuffle, "value", blosc.shuffle))],
+        blocksize=blosc.blocksize,
+    )
 
 
 class ChunkWriter:
     """Encodes whole chunks of one array and writes each to its own file."""
 
-    def __init__(self, array: zarr.Array, encoder: Blosc | None) -> None:
+    def __init__(self, array: zarr.Array) -> None:
         store = array.store_path.store
         meta = array.metadata
         if not isinstance(store, LocalStore):
             raise OpsflowError(f"direct chunk writes need a local store, found {store!r}.")
-        if meta.zarr_format == 3:
-            codecs = list(meta.codecs)
-            expected = [BytesCodec, BloscCodec] if encoder is not None else [BytesCodec]
-            same = [type(c) for c in codecs] == expected and codecs[0].endian in (None, "little")
-            if same and encoder is not None:
-                blosc = codecs[1]
-                same = (str(getattr(blosc.cname, "value", blosc.cname)), blosc.clevel) == (
-                    encoder.cname,
-                    encoder.clevel,
-                )
-            if not same:
-                raise OpsflowError(f"direct chunk writes do not support the codecs {codecs}.")
-        elif (
-            meta.filters
-            or meta.order != "C"
-            or meta.compressor != encoder
-            or meta.dtype.to_native_dtype().byteorder == ">"
-        ):
-            raise OpsflowError(
-                "direct chunk writes need C order, no filters, a little-endian dtype and the "
-                f"encoder's compressor; found {meta.compressor} and dtype {meta.dtype}."
-            )
         if meta.fill_value is None:
             raise OpsflowError("direct chunk writes need a fill value to pad edge chunks.")
+        self.encoder = _encoder(array)
         self.root = Path(store.root) / array.path
         self.metadata = meta
-        self.encoder = encoder
         self.shape = tuple(array.shape)
         self.chunks = tuple(array.chunks)
         self.dtype = np.dtype(array.dtype).newbyteorder("<")

@@ -26,7 +26,7 @@ import zarr
 from opsflow.errors import OpsflowError
 from opsflow.io import _ngff
 from opsflow.io._atomic import atomic_path
-from opsflow.io._chunks import ChunkWriter, blosc_codecs
+from opsflow.io._chunks import ChunkWriter
 from opsflow.io._pyramid import block_mean, block_mode, level_shapes
 
 __all__ = ["COMPRESSIONS", "ArrayLike", "write_multiscale_omezarr"]
@@ -51,15 +51,20 @@ class ArrayLike(Protocol):
 ProgressCallback = Callable[[int], None]
 
 
-def _codecs(compression: str, level: int, zarr_format: int, itemsize: int) -> tuple[Any, Any]:
-    """The compressor zarr records for the arrays, and the codec that encodes their chunks."""
+def _codecs(compression: str, level: int, zarr_format: int, itemsize: int) -> Any:
     if compression not in COMPRESSIONS:
         raise OpsflowError(
             f"compression {compression!r} is not supported; choose one of {COMPRESSIONS}."
         )
     if compression == "none":
-        return None, None
-    return blosc_codecs(compression, level, zarr_format, itemsize)
+        return None
+    if zarr_format == 2:
+        from numcodecs import Blosc
+
+        return Blosc(cname=compression, clevel=level, shuffle=Blosc.SHUFFLE)
+    from zarr.codecs import BloscCodec
+
+    return BloscCodec(cname=compression, clevel=level, shuffle="shuffle", typesize=itemsize)
 
 
 @dataclass
@@ -374,7 +379,7 @@ def write_multiscale_omezarr(
     def create(group: zarr.Group, src_shape: tuple[int, ...], dt: np.dtype) -> list[ChunkWriter]:
         lvl_shapes = level_shapes(src_shape, chunks[-2:], factor=factor, max_levels=len(shapes))
         dt = dt.newbyteorder("<")  # what the chunks hold, whatever the source's byte order
-        compressor, encoder = _codecs(compression, compression_level, zarr_format, dt.itemsize)
+        compressor = _codecs(compression, compression_level, zarr_format, dt.itemsize)
         kwargs: dict[str, Any] = {"fill_value": 0, "dtype": dt, "compressors": compressor}
         if zarr_format == 3:
             kwargs["dimension_names"] = list(axes)
@@ -387,7 +392,7 @@ def write_multiscale_omezarr(
                 for c, n in zip(_chunks_for(src_shape, chunks), lvl_shape, strict=True)
             )
             array = group.create_array(str(level), shape=lvl_shape, chunks=lvl_chunks, **kwargs)
-            writers.append(ChunkWriter(array, encoder))
+            writers.append(ChunkWriter(array))
         return writers
 
     with atomic_path(output) as tmp:

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CANDIDATES := python3.14 python3.13 python3.12 python3 python
 
-.PHONY: demo test lint format bench clean-venv
+.PHONY: demo test test-fast lint format bench clean-venv
 
 $(STAMP): pyproject.toml
 	@set -e; \
@@ -26,18 +26,22 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/opsflow demo
 
-test: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+# Everything: lint, layer contracts, unit and integration tiers, doctests (what CI runs).
+test: lint
 	$(PY) -m pytest -q
 
+# The unit tier and doctests only, for development (well under a minute).
+test-fast: lint
+	$(PY) -m pytest -q -m "not slow"
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format src tests benchmarks
-	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(VENV)/bin/ruff format src tests benchmarks scripts
+	$(VENV)/bin/ruff check --fix src tests benchmarks scripts
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_export.py

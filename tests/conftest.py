@@ -29,3 +29,10 @@ def small_screen(small_params: SynthParams, tmp_path_factory: pytest.TempPathFac
     """``small_params`` written once per session with ``write_screen``; returns its paths."""
     root: Path = tmp_path_factory.mktemp("small_screen")
     return write_screen(root, small_params)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under ``tests/integration`` are the slow tier (``make test-fast`` skips them)."""
+    for item in items:
+        if "integration" in Path(str(item.fspath)).parts:
+            item.add_marker(pytest.mark.slow)

@@ -183,7 +183,13 @@ def read_image(
 
     Examples
     --------
-    >>> tile = read_image("aligned.ome.zarr", region={"y": slice(0, 64), "x": slice(0, 64)})
+    >>> import tempfile
+    >>> from opsflow.io import write_tiff
+    >>> image = np.arange(12, dtype=np.uint16).reshape(3, 4)
+    >>> path = write_tiff(f"{tempfile.mkdtemp()}/tile.tiff", image, axes="yx")
+    >>> read_image(path, region={"y": slice(0, 2), "x": slice(1, 3)})
+    array([[1, 2],
+           [5, 6]], dtype=uint16)
     """
     p = Path(path)
     info = image_info(p)

@@ -4,7 +4,7 @@ Steps, each named after its output: :func:`illumination_corrected`,
 :func:`align_channels` (``aligned``), :func:`segment_phenotype` (``nuclei``, ``cells``,
 with the segmenter SBS uses), :func:`identify_cytoplasm` (``identified_cytoplasms``),
 :func:`extract_features` (per-cell features) and :func:`extract_minimal` (the table
-merged with SBS); :func:`combine_tiles` stacks tile tables into a per-well table.
+merged with SBS).
 :func:`process_tile` chains the steps; :class:`PhenotypeParams` holds every setting
 with its default.
 """
@@ -43,7 +43,6 @@ from opsflow.phenotype.pipeline import (
     segment_step,
 )
 from opsflow.phenotype.segmentation import segment_phenotype
-from opsflow.sbs.cells import combine_tiles
 
 __all__ = [
     "features_step",
@@ -61,7 +60,6 @@ __all__ = [
     "align_channels",
     "align_tile",
     "apply_channel_shifts",
-    "combine_tiles",
     "estimate_channel_shifts",
     "extract_features",
     "extract_minimal",

@@ -19,7 +19,7 @@ from scipy import ndimage as ndi
 
 from opsflow.errors import OpsflowError
 from opsflow.phenotype.params import ALIGN_METHODS, AlignStep
-from opsflow.sbs.align import estimate_shift, shift_frame
+from opsflow.registration import estimate_shift, shift_frame
 
 __all__ = [
     "align_channels",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from opsflow.errors import OpsflowError
-from opsflow.preprocess import apply_ic_field
+from opsflow.illumination import correct_to_uint16
 
 __all__ = ["illumination_corrected"]
 
@@ -18,7 +18,7 @@ def illumination_corrected(
     A cell in a corner of the field would otherwise measure dimmer than the same cell in
     the centre, and one global threshold would not fit the whole tile. The field comes
     from :func:`opsflow.preprocess.calculate_ic_field` and is applied with
-    :func:`opsflow.preprocess.apply_ic_field`, as in the SBS module.
+    :func:`opsflow.illumination.correct_to_uint16`, as in the SBS module.
 
     The camera adds its offset (dark level) after the light has been vignetted, so the
     standard flat-field formula subtracts it first: ``(image - dark_level) / field``.
@@ -44,9 +44,4 @@ def illumination_corrected(
         raise OpsflowError(f"dark_level must be >= 0, got {dark_level}.")
     if dark_level:
         image = np.clip(image.astype(np.float32) - np.float32(dark_level), 0, None)
-    if field is None:
-        return np.clip(np.rint(image), 0, 65535).astype(np.uint16)
-    f = np.asarray(field)
-    if f.size and (not np.all(np.isfinite(f)) or f.min() <= 0):
-        raise OpsflowError("illumination field must be finite and > 0 everywhere.")
-    return apply_ic_field(image, f, dtype=np.uint16)
+    return correct_to_uint16(image, field)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from opsflow.errors import ConfigError
-from opsflow.segment import SegmentParams
+from opsflow.segment import CYTO_REDUCERS, SegmentParams
 
 __all__ = [
     "ALIGN_METHODS",
@@ -23,7 +23,6 @@ __all__ = [
 ]
 
 ALIGN_METHODS = ("intensity", "edges")
-CYTO_REDUCERS = ("mean", "median", "max")
 
 
 def _help(default: object, text: str) -> object:

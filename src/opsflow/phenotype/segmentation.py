@@ -8,8 +8,7 @@ import numpy as np
 
 from opsflow.errors import OpsflowError
 from opsflow.phenotype.params import phenotype_segment_params
-from opsflow.sbs.illumination import cytoplasm_image
-from opsflow.segment import SegmentParams, segment
+from opsflow.segment import SegmentParams, cytoplasm_image, segment
 
 __all__ = ["segment_phenotype"]
 
@@ -66,7 +65,7 @@ def segment_phenotype(
             f"{names}."
         )
     cyto = cytoplasm_image(
-        aligned, base_indices=[names.index(c) for c in cyto_channels], reducer=cyto_reducer
+        aligned, indices=[names.index(c) for c in cyto_channels], reducer=cyto_reducer
     )
     p = params if params is not None else phenotype_segment_params()
     return segment(aligned[names.index(dapi_channel)], cyto, params=p)

@@ -2,9 +2,11 @@
 
 Pure functions on arrays and :class:`opsflow.io.RawImage` objects; reading the raw files
 (``opsflow.io.read_raw_image``) and writing outputs happen at the edges (workflow scripts,
-CLI). :func:`apply_ic_field` is shared with the SBS and phenotype modules.
+CLI). :func:`apply_ic_field` (from :mod:`opsflow.illumination`) is re-exported for callers
+that correct tiles by hand.
 """
 
+from opsflow.illumination import apply_ic_field
 from opsflow.preprocess._convert import (
     PLANE_ORDERS,
     convert_raw,
@@ -12,11 +14,7 @@ from opsflow.preprocess._convert import (
     converted_channel_names,
     to_cyx,
 )
-from opsflow.preprocess._illumination import (
-    apply_ic_field,
-    calculate_ic_field,
-    ic_smoothing_radius,
-)
+from opsflow.preprocess._illumination import calculate_ic_field, ic_smoothing_radius
 from opsflow.preprocess._metadata import METADATA_COLUMNS, combine_metadata, tile_metadata
 from opsflow.preprocess._outputs import MODALITIES, ic_field_path, image_path, metadata_path
 

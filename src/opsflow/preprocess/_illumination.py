@@ -18,7 +18,7 @@ from skimage.morphology import disk
 
 from opsflow.errors import OpsflowError
 
-__all__ = ["apply_ic_field", "calculate_ic_field", "ic_smoothing_radius"]
+__all__ = ["calculate_ic_field", "ic_smoothing_radius"]
 
 logger = logging.getLogger(__name__)
 
@@ -130,50 +130,3 @@ def calculate_ic_field(
         smoothed = smoothed / (floor if floor > 0 else 1.0)
         field[c] = np.maximum(smoothed, 1.0)
     return field
-
-
-def apply_ic_field(
-    image: np.ndarray,
-    field: np.ndarray,
-    *,
-    dtype: np.dtype | type | None = None,
-) -> np.ndarray:
-    """Divide an image by its illumination-correction field.
-
-    Parameters
-    ----------
-    image : numpy.ndarray
-        (..., C, Y, X) or (Y, X); leading axes such as cycles broadcast.
-    field : numpy.ndarray
-        (C, Y, X) or (Y, X) field from :func:`calculate_ic_field`.
-    dtype : numpy dtype, optional
-        Output dtype; default the image's. Integer outputs are rounded and clipped to the
-        dtype's range rather than wrapped.
-
-    Returns
-    -------
-    numpy.ndarray
-        The corrected image, same shape as ``image``.
-    """
-    image = np.asarray(image)
-    field = np.asarray(field)
-    if field.ndim == 3 and image.ndim >= 3 and field.shape != image.shape[-3:]:
-        raise OpsflowError(
-            f"expected an illumination field of shape {image.shape[-3:]} for an image of "
-            f"shape {image.shape}, found {field.shape}."
-        )
-    if field.ndim == 2 and field.shape != image.shape[-2:]:
-        raise OpsflowError(
-            f"expected an illumination field of shape {image.shape[-2:]}, found {field.shape}."
-        )
-    if field.ndim not in (2, 3) or (field.ndim == 3 and image.ndim < 3):
-        raise OpsflowError(
-            f"expected a (C, Y, X) or (Y, X) field for an image of shape {image.shape}, "
-            f"found {field.shape}."
-        )
-    out_dtype = np.dtype(dtype) if dtype is not None else image.dtype
-    corrected = image / field.astype(np.float32)
-    if np.issubdtype(out_dtype, np.integer):
-        info = np.iinfo(out_dtype)
-        corrected = np.clip(np.rint(corrected), info.min, info.max)
-    return corrected.astype(out_dtype)

@@ -13,8 +13,6 @@ from opsflow.sbs.align import (
     align_cycles,
     estimate_channel_shifts,
     estimate_cycle_shifts,
-    estimate_shift,
-    shift_frame,
 )
 from opsflow.sbs.bases import BASES_COLUMNS, extract_bases
 from opsflow.sbs.cells import (
@@ -22,11 +20,10 @@ from opsflow.sbs.cells import (
     CELLS_COLUMNS,
     call_cells,
     cell_info,
-    combine_tiles,
     library_lookup,
 )
 from opsflow.sbs.filters import log_filter, max_filter, standard_deviation
-from opsflow.sbs.illumination import cytoplasm_image, illumination_corrected
+from opsflow.sbs.illumination import illumination_corrected
 from opsflow.sbs.params import SbsParams
 from opsflow.sbs.peaks import find_peaks, peak_threshold
 from opsflow.sbs.pipeline import (
@@ -73,12 +70,9 @@ __all__ = [
     "call_cells",
     "call_reads",
     "cell_info",
-    "combine_tiles",
-    "cytoplasm_image",
     "estimate_channel_shifts",
     "estimate_crosstalk",
     "estimate_cycle_shifts",
-    "estimate_shift",
     "extract_bases",
     "find_peaks",
     "illumination_corrected",
@@ -89,7 +83,6 @@ __all__ = [
     "process_tile",
     "quality",
     "reads_columns",
-    "shift_frame",
     "standard_deviation",
     "unmix",
 ]

@@ -18,11 +18,11 @@ from opsflow.sbs.align import align_cycles
 from opsflow.sbs.bases import extract_bases
 from opsflow.sbs.cells import call_cells, cell_info
 from opsflow.sbs.filters import log_filter, max_filter, standard_deviation
-from opsflow.sbs.illumination import cytoplasm_image, illumination_corrected
+from opsflow.sbs.illumination import illumination_corrected
 from opsflow.sbs.params import SbsParams
 from opsflow.sbs.peaks import find_peaks, peak_threshold
 from opsflow.sbs.reads import call_reads
-from opsflow.segment import SegmentParams, segment, segmentation_stats
+from opsflow.segment import SegmentParams, cytoplasm_image, segment, segmentation_stats
 
 __all__ = [
     "SbsTileResult",
@@ -130,7 +130,7 @@ def segment_step(
     """``nuclei`` and ``cells`` from the illumination-corrected image."""
     if p.dapi_index is None:
         raise OpsflowError("SBS segmentation needs a DAPI channel; set sbs.dapi_channel.")
-    cyto = cytoplasm_image(corrected, base_indices=list(p.base_indices), reducer=p.cyto_reducer)
+    cyto = cytoplasm_image(corrected, indices=list(p.base_indices), reducer=p.cyto_reducer)
     return segment(corrected[p.dapi_index], cyto, params=segment_params)
 
 

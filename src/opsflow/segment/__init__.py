@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from opsflow.segment.cellpose import CellposeUnavailableError, segment_cellpose
+from opsflow.segment.channels import CYTO_REDUCERS, cytoplasm_image
 from opsflow.segment.classic import (
     derive_threshold,
     reconcile,
@@ -22,9 +23,11 @@ from opsflow.segment.params import SegmentParams
 from opsflow.segment.stats import SEGMENTATION_STATS_COLUMNS, segmentation_stats
 
 __all__ = [
+    "CYTO_REDUCERS",
     "SEGMENTATION_STATS_COLUMNS",
     "CellposeUnavailableError",
     "SegmentParams",
+    "cytoplasm_image",
     "derive_threshold",
     "reconcile",
     "remove_border_cells",

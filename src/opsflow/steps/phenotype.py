@@ -9,7 +9,6 @@ from opsflow.io import read_tiff, write_tiff
 from opsflow.phenotype import (
     PhenotypeParams,
     align_tile,
-    combine_tiles,
     features_step,
     identify_cytoplasm,
     illumination_corrected_step,
@@ -17,6 +16,7 @@ from opsflow.phenotype import (
 )
 from opsflow.segment import segmentation_stats
 from opsflow.steps._files import read_table, write_table
+from opsflow.tables import combine_tiles
 
 __all__ = ["align", "apply_ic_field", "combine", "cytoplasm", "features", "segment"]
 

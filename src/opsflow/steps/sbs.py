@@ -16,7 +16,6 @@ from opsflow.sbs import (
     call_cells_step,
     call_reads_step,
     cell_info,
-    combine_tiles,
     extract_bases_step,
     find_peaks_step,
     illumination_corrected_step,
@@ -27,6 +26,7 @@ from opsflow.sbs import (
 )
 from opsflow.segment import segmentation_stats
 from opsflow.steps._files import read_table, write_table
+from opsflow.tables import combine_tiles
 
 __all__ = [
     "align",

@@ -8,10 +8,10 @@ from opsflow.sbs import (
     CELLS_COLUMNS,
     call_cells,
     cell_info,
-    combine_tiles,
     library_lookup,
     reads_columns,
 )
+from opsflow.tables import combine_tiles
 
 LIBRARY = pd.DataFrame(
     {

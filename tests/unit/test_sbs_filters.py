@@ -95,7 +95,8 @@ def test_filters_reject_bad_input(call, match):
 
 
 def test_illumination_corrected_takes_dapi_and_cyto_cycles_and_divides_by_field():
-    from opsflow.sbs import cytoplasm_image, illumination_corrected
+    from opsflow.sbs import illumination_corrected
+    from opsflow.segment import cytoplasm_image
 
     aligned = np.zeros((3, 3, 2, 2), dtype=np.uint16)
     aligned[:, 0] = np.array([100, 200, 300])[:, None, None]  # DAPI per cycle
@@ -109,4 +110,4 @@ def test_illumination_corrected_takes_dapi_and_cyto_cycles_and_divides_by_field(
     with pytest.raises(OpsflowError, match="> 0"):
         illumination_corrected(aligned, np.zeros((2, 2)))
     spots = np.array([[[1.0]], [[9.0]], [[2.0]], [[3.0]]])
-    assert cytoplasm_image(spots, base_indices=(0, 1, 2, 3))[0, 0] == 2.5  # median skips spot
+    assert cytoplasm_image(spots, indices=(0, 1, 2, 3))[0, 0] == 2.5  # median skips spot

@@ -17,14 +17,13 @@ import pytest
 
 from opsflow.phenotype import (
     PhenotypeParams,
-    combine_tiles,
     extract_features,
     feature_columns,
-    identify_cytoplasm,
     minimal_columns,
     process_tile,
 )
 from opsflow.synth import SynthParams, make_phenotype_tile
+from opsflow.tables import combine_tiles
 
 SYNTH = SynthParams(seed=11, n_genes=6, sgrnas_per_gene=2, n_nontargeting=2, tiles_per_well=3)
 PARAMS = PhenotypeParams(dark_level=SYNTH.camera_offset)
@@ -210,11 +209,15 @@ def test_minimal_table_agrees_with_full_table(tiles):
     pd.testing.assert_frame_equal(result.minimal, result.features[common])
 
 
-def test_identify_cytoplasm_matches_pipeline_output(tiles):
+def test_cytoplasm_is_every_cell_minus_its_own_nucleus(tiles):
+    # Expectation built label by label from the masks, independently of identify_cytoplasm.
     _, result = tiles[1]
-    np.testing.assert_array_equal(
-        identify_cytoplasm(result.nuclei, result.cells), result.identified_cytoplasms
-    )
+    cytoplasm, cells, nuclei = result.identified_cytoplasms, result.cells, result.nuclei
+    labels = np.unique(cells[cells > 0])
+    assert labels.size > 10
+    for k in labels:
+        np.testing.assert_array_equal(cytoplasm == k, (cells == k) & (nuclei != k))
+    assert not cytoplasm[cells == 0].any()
 
 
 def test_per_well_table_round_trips_through_parquet(tiles, tmp_path):

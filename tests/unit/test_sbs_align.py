@@ -3,13 +3,8 @@ import pytest
 from scipy import ndimage as ndi
 
 from opsflow.errors import OpsflowError
-from opsflow.sbs import (
-    align_cycles,
-    estimate_channel_shifts,
-    estimate_cycle_shifts,
-    estimate_shift,
-    shift_frame,
-)
+from opsflow.registration import estimate_shift, shift_frame
+from opsflow.sbs import align_cycles, estimate_channel_shifts, estimate_cycle_shifts
 
 
 def _blobs(shape=(128, 128), n=60, seed=0) -> np.ndarray:

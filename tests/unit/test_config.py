@@ -15,7 +15,7 @@ from opsflow.errors import ConfigError
 from opsflow.export import STAGES, channel_labels, default_stages, get_stage, stages_of
 
 SCHEMA_FILE = (
-    Path(__file__).resolve().parents[1] / "src/opsflow/workflow/schemas/config.schema.json"
+    Path(__file__).resolve().parents[2] / "src/opsflow/workflow/schemas/config.schema.json"
 )
 
 

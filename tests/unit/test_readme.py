@@ -9,7 +9,7 @@ from opsflow.cli import _parser
 from opsflow.config import reference_table
 from opsflow.export import STAGES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 

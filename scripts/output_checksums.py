@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,12 +41,14 @@ def run(src: str | None, out: Path, seed: int) -> int:
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
-    with tempfile.TemporaryDirectory(prefix="opsflow_checksums_") as tmp:
-        command = [sys.executable, "-m", "opsflow.cli", "demo", "--outdir", tmp]
-        code = subprocess.call([*command, "--seed", str(seed)], env=env)
-        if code:
-            return code
-        sums = manifest(Path(tmp) / "analysis")
+    # One fixed directory: the metadata tables record the raw files' absolute paths.
+    work = Path(tempfile.gettempdir()) / "opsflow_checksums"
+    shutil.rmtree(work, ignore_errors=True)
+    command = [sys.executable, "-m", "opsflow.cli", "demo", "--outdir", str(work)]
+    code = subprocess.call([*command, "--seed", str(seed)], env=env)
+    if code:
+        return code
+    sums = manifest(work / "analysis")
     out.write_text(json.dumps(sums, indent=1, sort_keys=True) + "\n")
     print(f"{out}: {len(sums)} files")
     return 0

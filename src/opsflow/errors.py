@@ -7,12 +7,15 @@ either. The CLI turns them into one line and a non-zero exit code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
     "ConfigError",
     "InputFileError",
     "InputFileNotFoundError",
     "OpsflowError",
     "OutputExistsError",
+    "lookup",
 ]
 
 
@@ -34,3 +37,12 @@ class OutputExistsError(OpsflowError, FileExistsError):
 
 class ConfigError(OpsflowError):
     """A configuration key is missing, unknown or of the wrong type."""
+
+
+def lookup[T](table: Mapping[str, T], name: str, kind: str) -> T:
+    """The entry ``name`` of a registry, or a ``ConfigError`` listing every valid name."""
+    try:
+        return table[name]
+    except KeyError:
+        valid = ", ".join(table)
+        raise ConfigError(f"unknown {kind} {name!r}; valid {kind}s are {valid}.") from None

@@ -6,7 +6,10 @@ modules and the workflow call these helpers instead of formatting strings themse
 
 from __future__ import annotations
 
-__all__ = ["file_name", "stem"]
+__all__ = ["MODULES", "file_name", "stem"]
+
+#: The pipeline modules, in order; each writes under ``{root}/{module}/``.
+MODULES = ("preprocess", "sbs", "phenotype")
 
 
 def stem(

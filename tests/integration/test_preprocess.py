@@ -22,12 +22,10 @@ from opsflow.preprocess import (
     convert_raw,
     convert_tile,
     converted_channel_names,
-    ic_field_path,
-    image_path,
-    metadata_path,
     tile_metadata,
     to_cyx,
 )
+from opsflow.steps import get_output
 from opsflow.synth import (
     SynthParams,
     illumination_field,
@@ -36,6 +34,11 @@ from opsflow.synth import (
 )
 
 # ----------------------------------------------------------------- conversion
+
+
+def _path(root: Path, key: str, **wildcards: object) -> Path:
+    """Where the workflow writes one output (the outputs table), under ``root``."""
+    return Path(str(get_output(key).pattern(root)).format(**wildcards))
 
 
 def test_converting_the_synthetic_raw_files_is_exact(
@@ -53,7 +56,7 @@ def test_converting_the_synthetic_raw_files_is_exact(
         names = converted_channel_names([raw], channel_order_flip=True)
         assert names == small_params.sbs_channels
         # written and read back through the pipeline's TIFF I/O: still exact
-        out = tmp_path / image_path("sbs", "1", "A2", 1, cycle)
+        out = _path(tmp_path, "convert_sbs", plate=1, well="A2", tile=1, cycle=cycle)
         write_tiff(out, image)
         assert np.array_equal(read_tiff(out), truth.image[cycle - 1])
     ph_rows = pd.read_csv(small_screen["phenotype_samples"], sep="\t")
@@ -132,7 +135,7 @@ def test_metadata_table_has_one_row_per_tile_with_pixel_size(
                     channel_order_flip=flip,
                 )
             )
-        path = tmp_path / metadata_path(modality, "1", "A1")
+        path = _path(tmp_path, f"combine_metadata_{modality}", plate=1, well="A1")
         path.parent.mkdir(parents=True, exist_ok=True)
         combine_metadata(rows).to_parquet(path)
         table = pd.read_parquet(path)
@@ -376,24 +379,3 @@ def test_apply_ic_field_by_hand() -> None:
     assert apply_ic_field(stack, field, dtype=np.float32)[1].tolist() == [[[5, 20], [5, 10]]]
     with pytest.raises(OpsflowError, match=r"expected an illumination field of shape \(1, 2, 2\)"):
         apply_ic_field(image, np.ones((2, 2, 2)))
-
-
-def test_output_names_follow_the_design() -> None:
-    assert (
-        str(image_path("sbs", "1", "A1", 3, 2))
-        == "preprocess/images/sbs/P-1_W-A1_T-3_C-2__image.tiff"
-    )
-    assert (
-        str(image_path("phenotype", "1", "A1", 3))
-        == "preprocess/images/phenotype/P-1_W-A1_T-3__image.tiff"
-    )
-    assert (
-        str(ic_field_path("sbs", "1", "B2", 4))
-        == "preprocess/ic_fields/sbs/P-1_W-B2_C-4__ic_field.tiff"
-    )
-    assert (
-        str(metadata_path("phenotype", "1", "A1"))
-        == "preprocess/metadata/phenotype/P-1_W-A1__combined_metadata.parquet"
-    )
-    with pytest.raises(ValueError, match="modality must be one of"):
-        image_path("sb", "1", "A1", 0)

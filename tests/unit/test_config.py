@@ -10,9 +10,10 @@ import jsonschema
 import pytest
 import yaml
 
-from opsflow.config import config_schema, load_config
+from opsflow.config import AllSettings, Config, OmeZarrSettings, config_schema, load_config
 from opsflow.errors import ConfigError
 from opsflow.export import STAGES, channel_labels, default_stages, get_stage, stages_of
+from opsflow.io import ExportOptions
 
 SCHEMA_FILE = (
     Path(__file__).resolve().parents[2] / "src/opsflow/workflow/schemas/config.schema.json"
@@ -121,3 +122,67 @@ def test_partial_section_keeps_that_sections_own_defaults() -> None:
         default.sbs.segmentation, nuclei_min_area=123
     )
     assert config.sbs == default.sbs
+
+
+# --- OME-Zarr export options: ExportOptions is the one source of their defaults -------
+
+_EXPORT_KEYS = {
+    "omezarr_chunk_shape": "chunk_shape",
+    "omezarr_coarsening_factor": "coarsening_factor",
+    "omezarr_max_levels": "max_levels",
+}
+
+
+def test_omezarr_defaults_and_help_are_those_of_export_options() -> None:
+    options = {f.name: f for f in dataclasses.fields(ExportOptions)}
+    settings = {f.name: f for f in dataclasses.fields(OmeZarrSettings)}
+    config = load_config({})
+    for key, option in _EXPORT_KEYS.items():
+        assert settings[key].metadata["help"] == options[option].metadata["help"]
+        for module in ("preprocess", "sbs", "phenotype"):
+            assert getattr(config.section(module), key) == getattr(ExportOptions(), option)
+    ngff = next(f for f in dataclasses.fields(AllSettings) if f.name == "omezarr_ngff_version")
+    assert ngff.metadata["help"] == options["ngff_version"].metadata["help"]
+    assert config.all.omezarr_ngff_version == ExportOptions().ngff_version
+
+
+def test_export_options_follow_the_configuration() -> None:
+    assert Config().export_options("sbs") == ExportOptions()
+    config = load_config(
+        {
+            "all": {"omezarr_ngff_version": "0.4"},
+            "sbs": {"omezarr_chunk_shape": [1, 256, 256], "omezarr_max_levels": 3},
+            "phenotype": {"omezarr_coarsening_factor": 3},
+        }
+    )
+    assert config.export_options("sbs") == ExportOptions(
+        chunk_shape=(1, 256, 256), max_levels=3, ngff_version="0.4"
+    )
+    assert config.export_options("phenotype") == ExportOptions(
+        coarsening_factor=3, ngff_version="0.4"
+    )
+    assert config.export_options("preprocess") == ExportOptions(ngff_version="0.4")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"sbs": {"omezarr_coarsening_factor": 1}},
+            "sbs.omezarr_coarsening_factor: coarsening_factor must be an integer >= 2, found 1.",
+        ),
+        (
+            {"phenotype": {"omezarr_max_levels": 0}},
+            "phenotype.omezarr_max_levels: max_levels must be an integer >= 1",
+        ),
+        (
+            {"preprocess": {"omezarr_chunk_shape": [1, 0, 512]}},
+            "preprocess.omezarr_chunk_shape: chunk_shape must be a sequence of positive integers",
+        ),
+    ],
+)
+def test_bad_export_option_names_its_key(data, message) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(data)
+    assert str(excinfo.value).startswith(message)
+    assert "\n" not in str(excinfo.value)

@@ -13,6 +13,7 @@ import zarr
 
 from opsflow.errors import InputFileError, InputFileNotFoundError, OpsflowError
 from opsflow.io import (
+    ExportOptions,
     ensure_omero_channel_colors,
     export_tiff_to_omezarr,
     image_info,
@@ -20,6 +21,8 @@ from opsflow.io import (
     validate_store,
     write_tiff,
 )
+
+CHUNK_64 = ExportOptions(chunk_shape=(1, 64, 64))
 
 
 def stack(shape, seed=0, dtype=np.uint16):
@@ -42,7 +45,7 @@ def test_axes_are_normalised(tmp_path: Path, shape, axes, to_ngff, compressed) -
     tif = tmp_path / "in.tif"
     photometric = "rgb" if shape[-1] == 3 else "minisblack"
     tifffile.imwrite(tif, data, compression="zlib" if compressed else None, photometric=photometric)
-    store = export_tiff_to_omezarr(tif, tmp_path / "out.ome.zarr", chunk_shape=(1, 64, 64))
+    store = export_tiff_to_omezarr(tif, tmp_path / "out.ome.zarr", options=CHUNK_64)
     info = image_info(store)
     assert info.axes == axes
     np.testing.assert_array_equal(read_image(store), to_ngff(data))
@@ -57,9 +60,8 @@ def test_channel_labels_pixel_size_and_chunks(tmp_path: Path) -> None:
         tif,
         tmp_path,
         pixel_size=(0.65, 0.65),
-        chunk_shape=(1, 128, 64),
+        options=ExportOptions(chunk_shape=(1, 128, 64), max_levels=2),
         channel_labels=["DAPI", "G", "T", "A", "C"],
-        max_levels=2,
     )
     assert store == tmp_path / "P-1_W-A1_T-0__aligned.ome.zarr"
     info = image_info(store)
@@ -81,7 +83,7 @@ def test_masks_become_label_images(tmp_path: Path) -> None:
     store = export_tiff_to_omezarr(
         tmp_path / "img.tif",
         tmp_path / "seg.ome.zarr",
-        chunk_shape=(1, 32, 32),
+        options=ExportOptions(chunk_shape=(1, 32, 32)),
         labels={"nuclei": tmp_path / "nuclei.tif", "cells": tmp_path / "cells.tif"},
     )
     assert validate_store(store) == []
@@ -106,7 +108,9 @@ def test_region_reads_only_the_chunks_it_covers(tmp_path: Path) -> None:
     data = stack((2, 256, 256))
     write_tiff(tmp_path / "a.tif", data)
     store = export_tiff_to_omezarr(
-        tmp_path / "a.tif", tmp_path / "a.ome.zarr", chunk_shape=(1, 64, 64), compression="none"
+        tmp_path / "a.tif",
+        tmp_path / "a.ome.zarr",
+        options=ExportOptions(chunk_shape=(1, 64, 64), compression="none"),
     )
     # Corrupt every level-0 chunk except the one holding channel 1, y 64:128, x 0:64.
     keep = store / "0" / "c" / "1" / "1" / "0"
@@ -127,9 +131,7 @@ def test_region_of_a_tiff_and_of_a_coarser_level(tmp_path: Path) -> None:
     np.testing.assert_array_equal(
         read_image(tmp_path / "a.tif", region=(slice(1, 3), slice(10, 20))), data[1:3, 10:20]
     )
-    store = export_tiff_to_omezarr(
-        tmp_path / "a.tif", tmp_path / "a.ome.zarr", chunk_shape=(1, 64, 64)
-    )
+    store = export_tiff_to_omezarr(tmp_path / "a.tif", tmp_path / "a.ome.zarr", options=CHUNK_64)
     level1 = zarr.open_group(str(store), mode="r")["1"][...]
     np.testing.assert_array_equal(
         read_image(store, level=1, region={"x": slice(0, 5)}), level1[:, :, :5]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from opsflow.io import read_image, validate_store, write_multiscale_omezarr
+from opsflow.io import ExportOptions, read_image, validate_store, write_multiscale_omezarr
 from opsflow.io._pyramid import block_mode
 
 DTYPES = st.sampled_from([np.uint8, np.uint16, np.int16, np.int32, np.float32])
@@ -39,9 +39,9 @@ def test_any_image_round_trips(image, chunk, factor, max_levels):
             data,
             Path(tmp) / "p.ome.zarr",
             axes=axes,
-            chunk_shape=(1, chunk, chunk),
-            coarsening_factor=factor,
-            max_levels=max_levels,
+            options=ExportOptions(
+                chunk_shape=(1, chunk, chunk), coarsening_factor=factor, max_levels=max_levels
+            ),
         )
         np.testing.assert_array_equal(read_image(store), data)
         h, w = data.shape[-2:]

@@ -12,7 +12,7 @@ import pytest
 import zarr
 
 from opsflow.errors import OpsflowError
-from opsflow.io import validate_store, write_multiscale_omezarr
+from opsflow.io import ExportOptions, validate_store, write_multiscale_omezarr
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def good_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         image,
         out,
         axes="tcyx",
-        chunk_shape=(1, 64, 64),
+        options=ExportOptions(chunk_shape=(1, 64, 64)),
         labels={"cells": mask},
         channel_labels=["DAPI", "G", "T"],
     )

@@ -11,10 +11,11 @@ import pytest
 import zarr
 
 from opsflow.errors import OpsflowError
-from opsflow.io import read_image, validate_store, write_multiscale_omezarr
+from opsflow.io import ExportOptions, read_image, validate_store, write_multiscale_omezarr
 
 DTYPES = [np.uint8, np.uint16, np.int32, np.float32, np.float64]
 SHAPES = [("yx", (1001, 777)), ("cyx", (3, 130, 70)), ("tcyx", (2, 3, 97, 140))]
+CHUNK_64 = ExportOptions(chunk_shape=(1, 64, 64))
 
 
 def make_image(shape: tuple[int, ...], dtype: type, seed: int = 0) -> np.ndarray:
@@ -55,7 +56,10 @@ def test_round_trip_levels_and_block_mean(tmp_path: Path, axes, shape, dtype) ->
     image = make_image(shape, dtype)
     chunk = 64
     store = write_multiscale_omezarr(
-        image, tmp_path / "img.ome.zarr", axes=axes, chunk_shape=(1, chunk, chunk)
+        image,
+        tmp_path / "img.ome.zarr",
+        axes=axes,
+        options=ExportOptions(chunk_shape=(1, chunk, chunk)),
     )
     assert validate_store(store) == []
     group = zarr.open_group(str(store), mode="r")
@@ -79,7 +83,10 @@ def test_round_trip_levels_and_block_mean(tmp_path: Path, axes, shape, dtype) ->
 def test_max_levels_caps_the_pyramid(tmp_path: Path, max_levels: int) -> None:
     image = make_image((1, 600, 300), np.uint16)
     store = write_multiscale_omezarr(
-        image, tmp_path / "a.ome.zarr", axes="cyx", chunk_shape=(1, 64, 64), max_levels=max_levels
+        image,
+        tmp_path / "a.ome.zarr",
+        axes="cyx",
+        options=ExportOptions(chunk_shape=(1, 64, 64), max_levels=max_levels),
     )
     levels = list(zarr.open_group(str(store), mode="r").array_keys())
     assert len(levels) == min(max_levels, expected_levels(600, 300, 64, 2, None)) == max_levels
@@ -88,7 +95,10 @@ def test_max_levels_caps_the_pyramid(tmp_path: Path, max_levels: int) -> None:
 def test_coarsening_factor_three(tmp_path: Path) -> None:
     image = make_image((2, 301, 200), np.uint16)
     store = write_multiscale_omezarr(
-        image, tmp_path / "a.ome.zarr", axes="cyx", chunk_shape=(1, 32, 32), coarsening_factor=3
+        image,
+        tmp_path / "a.ome.zarr",
+        axes="cyx",
+        options=ExportOptions(chunk_shape=(1, 32, 32), coarsening_factor=3),
     )
     group = zarr.open_group(str(store), mode="r")
     assert group["1"].shape == (2, 101, 67)
@@ -103,7 +113,7 @@ def test_metadata_follows_the_spec(tmp_path: Path) -> None:
         tmp_path / "s.ome.zarr",
         axes="tcyx",
         pixel_size=(0.65, 0.5),
-        chunk_shape=(1, 128, 128),
+        options=ExportOptions(chunk_shape=(1, 128, 128)),
         channel_labels=["DAPI", "G", "T", "A", "C"],
     )
     meta = json.loads((store / "zarr.json").read_text())
@@ -152,7 +162,7 @@ def test_labels_keep_values_and_levels(tmp_path: Path) -> None:
         image,
         tmp_path / "l.ome.zarr",
         axes="cyx",
-        chunk_shape=(1, 64, 64),
+        options=ExportOptions(chunk_shape=(1, 64, 64)),
         labels={"nuclei": nuclei, "cells": cells},
     )
     assert validate_store(store) == []
@@ -183,9 +193,8 @@ def test_ngff_04_on_zarr_v2(tmp_path: Path) -> None:
         image,
         tmp_path / "v4.ome.zarr",
         axes="tcyx",
-        chunk_shape=(1, 64, 64),
+        options=ExportOptions(chunk_shape=(1, 64, 64), ngff_version="0.4"),
         labels={"cells": mask},
-        ngff_version="0.4",
     )
     assert validate_store(store) == []
     attrs = json.loads((store / ".zattrs").read_text())
@@ -209,9 +218,9 @@ def test_compressions_round_trip(tmp_path: Path, compression: str, ngff_version:
         image,
         tmp_path / "c.ome.zarr",
         axes="cyx",
-        chunk_shape=(2, 64, 64),
-        compression=compression,
-        ngff_version=ngff_version,
+        options=ExportOptions(
+            chunk_shape=(2, 64, 64), compression=compression, ngff_version=ngff_version
+        ),
     )
     root = zarr.open_group(str(store), mode="r")
     np.testing.assert_array_equal(root["0"][...], image)
@@ -257,17 +266,17 @@ def test_streaming_source_is_read_in_bands(tmp_path: Path) -> None:
             self.requests.append(key[-2].stop - key[-2].start)
             return image[key]
 
-    import opsflow.io._writer as writer
+    import opsflow.io._stream as stream
 
     source = Recorder()
-    old = writer._BAND_BYTES
-    writer._BAND_BYTES = 64 * 300 * 2  # one chunk row of 64 rows
+    old = stream._BAND_BYTES
+    stream._BAND_BYTES = 64 * 300 * 2  # one chunk row of 64 rows
     try:
         store = write_multiscale_omezarr(
-            source, tmp_path / "b.ome.zarr", axes="cyx", chunk_shape=(1, 64, 64)
+            source, tmp_path / "b.ome.zarr", axes="cyx", options=CHUNK_64
         )
     finally:
-        writer._BAND_BYTES = old
+        stream._BAND_BYTES = old
     assert max(source.requests) == 64 and sum(source.requests) == 2000
     np.testing.assert_array_equal(read_image(store), image)
     group = zarr.open_group(str(store), mode="r")
@@ -280,7 +289,7 @@ def test_streaming_source_is_read_in_bands(tmp_path: Path) -> None:
 def test_failed_write_keeps_the_earlier_store(tmp_path: Path) -> None:
     out = tmp_path / "keep.ome.zarr"
     good = make_image((1, 300, 300), np.uint16)
-    write_multiscale_omezarr(good, out, axes="cyx", chunk_shape=(1, 64, 64))
+    write_multiscale_omezarr(good, out, axes="cyx", options=CHUNK_64)
 
     class Failing:
         shape, dtype = good.shape, good.dtype
@@ -292,15 +301,15 @@ def test_failed_write_keeps_the_earlier_store(tmp_path: Path) -> None:
                 raise OSError("disk went away")
             return good[key] + 1
 
-    import opsflow.io._writer as writer
+    import opsflow.io._stream as stream
 
-    old = writer._BAND_BYTES
-    writer._BAND_BYTES = 64 * 300 * 2
+    old = stream._BAND_BYTES
+    stream._BAND_BYTES = 64 * 300 * 2
     try:
         with pytest.raises(OSError, match="disk went away"):
-            write_multiscale_omezarr(Failing(), out, axes="cyx", chunk_shape=(1, 64, 64), workers=1)
+            write_multiscale_omezarr(Failing(), out, axes="cyx", options=CHUNK_64, workers=1)
     finally:
-        writer._BAND_BYTES = old
+        stream._BAND_BYTES = old
     np.testing.assert_array_equal(read_image(out), good)
     assert validate_store(out) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.ome.zarr"]
@@ -320,11 +329,9 @@ def test_overwrite_replaces_an_existing_store(tmp_path: Path) -> None:
     [
         ({"channel_labels": ["a"]}, "1 channel labels"),
         ({"axes": "xyc"}, "axes"),
-        ({"axes": "cyx", "coarsening_factor": 1}, "coarsening_factor"),
         ({"labels": {"nuclei": np.zeros((40, 40), np.float32)}}, "integer mask"),
         ({"labels": {"nuclei": np.zeros((41, 40), np.int32)}}, "expected shape"),
-        ({"ngff_version": "0.6"}, "0.4"),
-        ({"compression": "brotli"}, "zstd"),
+        ({"options": {"chunk_shape": (1, 64, 64)}}, "options must be an ExportOptions"),
         ({"pixel_size": (1.0, -1.0)}, "positive"),
         ({"colors": ["FF00FF", "12345"]}, "RRGGBB"),
     ],
@@ -363,7 +370,7 @@ def test_independent_readers_accept_the_store(tmp_path: Path) -> None:
         image,
         tmp_path / "r.ome.zarr",
         axes="tcyx",
-        chunk_shape=(1, 64, 64),
+        options=CHUNK_64,
         channel_labels=["DAPI", "G", "T", "A"],
         labels={"nuclei": mask},
     )

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opsflow.config._fields import doc_rows, parse_dataclass, schema_for
-from opsflow.errors import ConfigError
+from opsflow.errors import ConfigError, OpsflowError
 from opsflow.export import default_stages, stages_of
+from opsflow.io import ExportOptions
+from opsflow.paths import MODULES
 from opsflow.phenotype import PhenotypeParams
 from opsflow.sbs import SbsParams
 from opsflow.segment import SegmentParams
@@ -37,20 +39,34 @@ def _help(default: Any, text: str) -> Any:
     return field(default=default, metadata={"help": text})
 
 
+def _export_option(name: str) -> Any:
+    """A setting whose default and help are those of the ``ExportOptions`` field ``name``.
+
+    The writer's options are defined once, in :class:`opsflow.io.ExportOptions`; the
+    configuration only gives them their YAML keys.
+    """
+    option = next(f for f in dataclasses.fields(ExportOptions) if f.name == name)
+    return _help(option.default, option.metadata["help"])
+
+
+# YAML key of a module section -> the ExportOptions field it sets
+_EXPORT_KEYS = {
+    "omezarr_chunk_shape": "chunk_shape",
+    "omezarr_coarsening_factor": "coarsening_factor",
+    "omezarr_max_levels": "max_levels",
+}
+
+
 @dataclass(frozen=True)
 class AllSettings:
     """Settings shared by every module."""
 
     root_fp: str = _help("analysis", "Output root; relative paths are relative to the config.")
-    modules: tuple[str, ...] = _help(
-        ("preprocess", "sbs", "phenotype"), "Modules the 'all' target runs."
-    )
+    modules: tuple[str, ...] = _help(MODULES, "Modules the 'all' target runs.")
     omezarr_export_default: bool = _help(
         False, "Export OME-Zarr stores for modules that do not set omezarr_export."
     )
-    omezarr_ngff_version: Literal["0.4", "0.5"] = _help(
-        "0.5", "NGFF version of exported stores: 0.5 (Zarr v3) or 0.4 (Zarr v2)."
-    )
+    omezarr_ngff_version: Literal["0.4", "0.5"] = _export_option("ngff_version")
 
 
 @dataclass(frozen=True)
@@ -63,13 +79,10 @@ class OmeZarrSettings:
     omezarr_stages: tuple[str, ...] | None = _help(
         None, "Stages to export; null exports the module's high-value stages."
     )
-    omezarr_chunk_shape: tuple[int, int, int] = _help(
-        (1, 512, 512), "Chunk of the trailing (c, y, x) axes; cycles get chunk 1."
-    )
-    omezarr_coarsening_factor: int = _help(2, "Pyramid step: each level is N x N block means.")
-    omezarr_max_levels: int | None = _help(
-        None, "Most pyramid levels (level 0 included); null stops at one chunk."
-    )
+    # (c, y, x) exactly, unlike the writer's any-length chunk: the schema says so
+    omezarr_chunk_shape: tuple[int, int, int] = _export_option("chunk_shape")
+    omezarr_coarsening_factor: int = _export_option("coarsening_factor")
+    omezarr_max_levels: int | None = _export_option("max_levels")
 
     def _check_omezarr(self, module: str) -> None:
         valid = [s.name for s in stages_of(module)]
@@ -79,12 +92,12 @@ class OmeZarrSettings:
                     f"{module}.omezarr_stages: unknown stage {name!r}; valid stages of "
                     f"{module} are {', '.join(valid)}."
                 )
-        if self.omezarr_coarsening_factor < 2:
-            raise ConfigError(f"{module}.omezarr_coarsening_factor must be >= 2.")
-        if self.omezarr_max_levels is not None and self.omezarr_max_levels < 1:
-            raise ConfigError(f"{module}.omezarr_max_levels must be >= 1 or null.")
-        if min(self.omezarr_chunk_shape) < 1:
-            raise ConfigError(f"{module}.omezarr_chunk_shape must hold positive integers.")
+        # ExportOptions holds the rules; one key at a time, so the error names its key
+        for key, option in _EXPORT_KEYS.items():
+            try:
+                ExportOptions(**{option: getattr(self, key)})
+            except OpsflowError as exc:
+                raise ConfigError(f"{module}.{key}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -163,6 +176,17 @@ class Config:
         """The settings section of a module."""
         return getattr(self, module)
 
+    def export_options(self, module: str) -> ExportOptions:
+        """The options a module's stores are written with: its section's and the shared.
+
+        Compression is not configurable: every store uses the library's lossless default.
+        """
+        section = self.section(module)
+        return ExportOptions(
+            ngff_version=self.all.omezarr_ngff_version,
+            **{option: getattr(section, key) for key, option in _EXPORT_KEYS.items()},
+        )
+
     def exports_enabled(self, module: str) -> bool:
         """Whether a module exports OME-Zarr stores (its switch, else the default)."""
         own = self.section(module).omezarr_export
@@ -189,10 +213,9 @@ def load_config(data: Mapping[str, Any] | None, *, base_dir: str | Path | None =
     """
     config = parse_dataclass(Config, dict(data or {}), "")
     for module in config.all.modules:
-        if module not in ("preprocess", "sbs", "phenotype"):
+        if module not in MODULES:
             raise ConfigError(
-                f"all.modules: unknown module {module!r}; valid modules are "
-                "preprocess, sbs, phenotype."
+                f"all.modules: unknown module {module!r}; valid modules are {', '.join(MODULES)}."
             )
     if base_dir is None:
         return config

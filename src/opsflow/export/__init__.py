@@ -9,7 +9,6 @@ from opsflow.export._stages import (
     get_stage,
     stages_of,
 )
-from opsflow.export._storage import storage_report
 
 __all__ = [
     "STAGES",
@@ -20,5 +19,4 @@ __all__ = [
     "get_stage",
     "pixel_size_from_metadata",
     "stages_of",
-    "storage_report",
 ]

@@ -11,7 +11,7 @@ import pandas as pd
 
 from opsflow.errors import InputFileError
 from opsflow.export._stages import Stage, channel_labels
-from opsflow.io import export_tiff_to_omezarr, image_info
+from opsflow.io import ExportOptions, export_tiff_to_omezarr, image_info
 
 __all__ = ["export_stage", "pixel_size_from_metadata"]
 
@@ -53,13 +53,14 @@ def export_stage(
     channel_names: Sequence[str],
     base_channels: Sequence[str] = (),
     pixel_size: tuple[float, float] = (1.0, 1.0),
-    chunk_shape: Sequence[int] = (1, 512, 512),
-    coarsening_factor: int = 2,
-    max_levels: int | None = None,
-    ngff_version: str = "0.5",
+    options: ExportOptions,
     workers: int | None = None,
 ) -> Path:
-    """Export one stage's TIFF (and its masks) as a store, named and labelled per registry."""
+    """Export one stage's TIFF (and its masks) as a store, named and labelled per registry.
+
+    ``options`` has no default on purpose: a stage export always follows the module's
+    configured settings (``Config.export_options``), never silently the library's.
+    """
     info = image_info(image)
     if len(info.shape) != len(stage.axes):
         raise InputFileError(
@@ -77,12 +78,9 @@ def export_stage(
         image,
         output,
         pixel_size=pixel_size,
-        chunk_shape=chunk_shape,
-        coarsening_factor=coarsening_factor,
-        max_levels=max_levels,
+        options=options,
         channel_labels=labels,
         labels=dict(masks or {}),
         axes=stage.axes,
-        ngff_version=ngff_version,
         workers=workers,
     )

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from opsflow.errors import ConfigError
+from opsflow.paths import MODULES
 
 __all__ = ["STAGES", "Stage", "channel_labels", "default_stages", "get_stage", "stages_of"]
-
-MODULES = ("preprocess", "sbs", "phenotype")
 
 
 @dataclass(frozen=True)

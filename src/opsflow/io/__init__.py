@@ -6,6 +6,7 @@ Knows nothing of screens.
 from opsflow.io._atomic import atomic_path
 from opsflow.io._export import ensure_omero_channel_colors, export_tiff_to_omezarr, ngff_view
 from opsflow.io._ngff import NGFF_VERSIONS
+from opsflow.io._options import COMPRESSIONS, ExportOptions
 from opsflow.io._raw import (
     RawImage,
     raw_image_from_nd2,
@@ -16,11 +17,12 @@ from opsflow.io._raw import (
 from opsflow.io._reader import ImageInfo, image_info, is_omezarr, read_image
 from opsflow.io._tiff import open_tiff, read_tiff, write_tiff
 from opsflow.io._validate import validate_store
-from opsflow.io._writer import COMPRESSIONS, write_multiscale_omezarr
+from opsflow.io._writer import write_multiscale_omezarr
 
 __all__ = [
     "COMPRESSIONS",
     "NGFF_VERSIONS",
+    "ExportOptions",
     "ImageInfo",
     "RawImage",
     "atomic_path",

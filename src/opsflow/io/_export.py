@@ -13,9 +13,12 @@ import numpy as np
 from opsflow.errors import InputFileError, OpsflowError
 from opsflow.io import _ngff
 from opsflow.io._atomic import atomic_path
+from opsflow.io._options import ExportOptions
+from opsflow.io._plan import ArrayLike
 from opsflow.io._reader import image_info, ngff_attributes, open_store
+from opsflow.io._stream import ProgressCallback
 from opsflow.io._tiff import open_tiff
-from opsflow.io._writer import ArrayLike, ProgressCallback, write_multiscale_omezarr
+from opsflow.io._writer import write_multiscale_omezarr
 
 __all__ = ["ensure_omero_channel_colors", "export_tiff_to_omezarr", "ngff_view"]
 
@@ -90,17 +93,13 @@ def _label_name(label_metadata: Mapping[str, Any] | None, tiff_path: Path) -> st
 def export_tiff_to_omezarr(
     tiff_path: str | os.PathLike[str],
     output_dir: str | os.PathLike[str],
+    *,
     pixel_size: Sequence[float] = (1.0, 1.0),
-    chunk_shape: Sequence[int] = (1, 512, 512),
-    coarsening_factor: int = 2,
-    max_levels: int | None = None,
+    options: ExportOptions | None = None,
     channel_labels: Sequence[str] | None = None,
     label_metadata: Mapping[str, Any] | None = None,
-    *,
     labels: Mapping[str, str | os.PathLike[str]] | None = None,
     axes: str | None = None,
-    ngff_version: str = "0.5",
-    compression: str = "zstd",
     workers: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> Path:
@@ -114,15 +113,18 @@ def export_tiff_to_omezarr(
     output_dir
         The store path when it ends in ``.zarr``; otherwise the directory in which
         ``{tiff stem}.ome.zarr`` is created.
-    pixel_size, chunk_shape, coarsening_factor, max_levels, channel_labels
-        As in :func:`write_multiscale_omezarr`; ``chunk_shape`` applies to the trailing axes.
+    pixel_size, options, channel_labels
+        As in :func:`write_multiscale_omezarr`; ``options.chunk_shape`` applies to the
+        trailing axes of the normalised image.
     label_metadata
         When given, the TIFF itself is an integer mask: the store's image is the mask and
         the same mask is written as the label image ``label_metadata["name"]`` (default:
         the part of the file name after ``__``), so viewers draw it as labels.
     labels
         Mask TIFFs to attach as label images, ``{"nuclei": path, "cells": path}``.
-    axes, ngff_version, compression, workers, progress
+    axes
+        What the file holds, e.g. ``"yxc"``; default: as recorded in the file, else guessed.
+    workers, progress
         Passed to the writer.
 
     Returns
@@ -157,13 +159,9 @@ def export_tiff_to_omezarr(
             out,
             axes=ngff_axes,
             pixel_size=pixel_size,
-            chunk_shape=chunk_shape,
-            coarsening_factor=coarsening_factor,
-            max_levels=max_levels,
+            options=options,
             channel_labels=channel_labels,
             labels=masks,
-            ngff_version=ngff_version,
-            compression=compression,
             workers=workers,
             progress=progress,
         )

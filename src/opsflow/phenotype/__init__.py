@@ -36,6 +36,7 @@ from opsflow.phenotype.params import (
 )
 from opsflow.phenotype.pipeline import (
     PhenotypeTileResult,
+    align_step,
     align_tile,
     features_step,
     illumination_corrected_step,
@@ -45,6 +46,7 @@ from opsflow.phenotype.pipeline import (
 from opsflow.phenotype.segmentation import segment_phenotype
 
 __all__ = [
+    "align_step",
     "features_step",
     "illumination_corrected_step",
     "segment_step",

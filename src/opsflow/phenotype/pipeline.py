@@ -22,6 +22,7 @@ from opsflow.segment import segmentation_stats
 
 __all__ = [
     "PhenotypeTileResult",
+    "align_step",
     "align_tile",
     "features_step",
     "illumination_corrected_step",
@@ -68,6 +69,11 @@ def align_tile(
     return apply_channel_shifts(corrected, shifts, order=p.align_interpolation_order), shifts
 
 
+def align_step(corrected: np.ndarray, p: PhenotypeParams) -> np.ndarray:
+    """``aligned``: the corrected tile registered with the settings of ``p``."""
+    return align_tile(corrected, params=p)[0]
+
+
 def illumination_corrected_step(
     image: np.ndarray, field: np.ndarray | None, p: PhenotypeParams
 ) -> np.ndarray:
@@ -75,9 +81,11 @@ def illumination_corrected_step(
     return illumination_corrected(image, field, dark_level=p.dark_level)
 
 
-def segment_step(aligned: np.ndarray, p: PhenotypeParams) -> tuple[np.ndarray, np.ndarray]:
-    """``nuclei`` and ``cells`` with the shared segmenter at phenotype scale."""
-    return segment_phenotype(
+def segment_step(
+    aligned: np.ndarray, p: PhenotypeParams
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """``nuclei``, ``cells`` and their statistics, with the shared segmenter."""
+    nuclei, cells = segment_phenotype(
         aligned,
         channel_names=p.channel_names,
         dapi_channel=p.dapi_channel,
@@ -85,6 +93,7 @@ def segment_step(aligned: np.ndarray, p: PhenotypeParams) -> tuple[np.ndarray, n
         cyto_reducer=p.cyto_reducer,
         params=p.segmentation,
     )
+    return nuclei, cells, segmentation_stats(nuclei, cells)
 
 
 def features_step(
@@ -129,7 +138,7 @@ def process_tile(
     p = params if params is not None else PhenotypeParams()
     corrected = illumination_corrected_step(image, field, p)
     aligned, shifts = align_tile(corrected, params=p)
-    nuclei, cells = segment_step(aligned, p)
+    nuclei, cells, stats = segment_step(aligned, p)
     cytoplasm = identify_cytoplasm(nuclei, cells)
     features, minimal = features_step(aligned, nuclei, cells, cytoplasm, p)
     return PhenotypeTileResult(
@@ -139,7 +148,7 @@ def process_tile(
         nuclei=nuclei,
         cells=cells,
         identified_cytoplasms=cytoplasm,
-        segmentation_stats=segmentation_stats(nuclei, cells),
+        segmentation_stats=stats,
         features=features,
         minimal=minimal,
     )

@@ -16,22 +16,20 @@ from opsflow.preprocess._convert import (
 )
 from opsflow.preprocess._illumination import calculate_ic_field, ic_smoothing_radius
 from opsflow.preprocess._metadata import METADATA_COLUMNS, combine_metadata, tile_metadata
-from opsflow.preprocess._outputs import MODALITIES, ic_field_path, image_path, metadata_path
+from opsflow.preprocess._steps import combine_metadata_tables, convert_step
 
 __all__ = [
     "METADATA_COLUMNS",
-    "MODALITIES",
     "PLANE_ORDERS",
     "apply_ic_field",
     "calculate_ic_field",
     "combine_metadata",
+    "combine_metadata_tables",
     "convert_raw",
+    "convert_step",
     "convert_tile",
     "converted_channel_names",
-    "ic_field_path",
     "ic_smoothing_radius",
-    "image_path",
-    "metadata_path",
     "tile_metadata",
     "to_cyx",
 ]

@@ -186,26 +186,9 @@ def align_cycles(
     if method not in ALIGN_METHODS:
         raise OpsflowError(f"method must be one of {ALIGN_METHODS}, got {method!r}.")
     names = list(channel_names)
-    if dapi_channel is not None and dapi_channel not in names:
-        raise OpsflowError(f"dapi_channel {dapi_channel!r} is not in channel_names {names}.")
-    dapi_index = names.index(dapi_channel) if dapi_channel is not None else None
-    unknown = [b for b in base_channels if b not in names]
-    if unknown:
-        raise OpsflowError(f"base_channels {unknown} are not in channel_names {names}.")
-    base_indices = [names.index(b) for b in base_channels]
+    dapi_index, base_indices = _channel_layout(names, dapi_channel, base_channels)
     arrays, full = _as_full_cycles(cycles, len(names), base_indices, dapi_index)
-    n_cycles = len(arrays)
-    ny, nx = arrays[0].shape[-2:]
-
-    # Bring base-only cycles to the full channel layout; DAPI filled in below.
-    stacks: list[np.ndarray] = []
-    for a, is_full in zip(arrays, full, strict=True):
-        if is_full:
-            stacks.append(a)
-        else:
-            s = np.zeros((len(names), ny, nx), dtype=a.dtype)
-            s[base_indices] = a
-            stacks.append(s)
+    stacks = _full_layout(arrays, full, len(names), base_indices)
     if not all(full) and method == "dapi":
         log.info("cycles differ in channels: registering by the mean of base channels")
         method = "sbs_mean"
@@ -229,10 +212,51 @@ def align_cycles(
             upsample_factor=upsample_factor,
             max_shift=max_within_cycle_shift,
         )
+    return _apply_shifts(stacks, full, cycle_shifts, channel_shifts, dapi_index, order)
 
-    aligned = np.zeros((n_cycles, len(names), ny, nx), dtype=arrays[0].dtype)
+
+def _channel_layout(
+    names: list[str], dapi_channel: str | None, base_channels: Sequence[str]
+) -> tuple[int | None, list[int]]:
+    """Indices of the DAPI and base channels, each name checked against ``names``."""
+    if dapi_channel is not None and dapi_channel not in names:
+        raise OpsflowError(f"dapi_channel {dapi_channel!r} is not in channel_names {names}.")
+    unknown = [b for b in base_channels if b not in names]
+    if unknown:
+        raise OpsflowError(f"base_channels {unknown} are not in channel_names {names}.")
+    dapi_index = names.index(dapi_channel) if dapi_channel is not None else None
+    return dapi_index, [names.index(b) for b in base_channels]
+
+
+def _full_layout(
+    arrays: list[np.ndarray], full: list[bool], n_channels: int, base_indices: Sequence[int]
+) -> list[np.ndarray]:
+    """Bring base-only cycles to the full channel layout (DAPI filled in after shifting)."""
+    ny, nx = arrays[0].shape[-2:]
+    stacks: list[np.ndarray] = []
+    for a, is_full in zip(arrays, full, strict=True):
+        if is_full:
+            stacks.append(a)
+        else:
+            s = np.zeros((n_channels, ny, nx), dtype=a.dtype)
+            s[list(base_indices)] = a
+            stacks.append(s)
+    return stacks
+
+
+def _apply_shifts(
+    stacks: list[np.ndarray],
+    full: list[bool],
+    cycle_shifts: np.ndarray,
+    channel_shifts: np.ndarray,
+    dapi_index: int | None,
+    order: int,
+) -> np.ndarray:
+    """Shift every frame once by its cycle plus channel shift; copy DAPI to base-only cycles."""
+    n_cycles, (n_channels, ny, nx) = len(stacks), stacks[0].shape
+    aligned = np.zeros((n_cycles, n_channels, ny, nx), dtype=stacks[0].dtype)
     for k in range(n_cycles):
-        for c in range(len(names)):
+        for c in range(n_channels):
             if c == dapi_index and not full[k]:
                 continue
             aligned[k, c] = shift_frame(

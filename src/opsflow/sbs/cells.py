@@ -177,6 +177,11 @@ def call_cells(
         grouped["mapped"] = False
         grouped["gene_symbol"] = ""
         grouped["gene_id"] = ""
+    return _top_two(grouped, mapped_first=mapped_first)
+
+
+def _top_two(grouped: pd.DataFrame, *, mapped_first: bool) -> pd.DataFrame:
+    """Rank each cell's barcodes (see :func:`call_cells`) and spread ranks 0, 1 to columns."""
     keys = ["cell", "mapped", "count"] if mapped_first else ["cell", "count", "mapped"]
     keys += ["Q", "barcode"]
     grouped = grouped.sort_values(

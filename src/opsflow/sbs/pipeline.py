@@ -8,6 +8,7 @@ for the demo, tests and benchmarks) run exactly the same code with the same sett
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,8 +63,18 @@ class SbsTileResult:
     cell_info: pd.DataFrame
 
 
-def align_step(image: np.ndarray, p: SbsParams) -> np.ndarray:
-    """``aligned``: raw cycles (cycle, channel, Y, X) registered to the first cycle."""
+def align_step(image: np.ndarray | Sequence[np.ndarray], p: SbsParams) -> np.ndarray:
+    """``aligned``: raw cycles (cycle, channel, Y, X) registered to the first cycle.
+
+    The cycles come as one stack or as one (channel, Y, X) image per cycle.
+    """
+    if not isinstance(image, np.ndarray):
+        shapes = {np.shape(c) for c in image}
+        if len(shapes) != 1:
+            raise OpsflowError(
+                f"expected every cycle of a tile to have one shape, found {sorted(shapes)}."
+            )
+        image = np.stack(image)
     if image.ndim != 4 or image.shape[1] != len(p.channel_names):
         raise OpsflowError(
             f"SBS tile has shape {image.shape}; expected (cycle, {len(p.channel_names)} "
@@ -126,12 +137,13 @@ def illumination_corrected_step(
 
 def segment_step(
     corrected: np.ndarray, p: SbsParams, segment_params: SegmentParams | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """``nuclei`` and ``cells`` from the illumination-corrected image."""
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """``nuclei``, ``cells`` and their statistics from the illumination-corrected image."""
     if p.dapi_index is None:
         raise OpsflowError("SBS segmentation needs a DAPI channel; set sbs.dapi_channel.")
     cyto = cytoplasm_image(corrected, indices=list(p.base_indices), reducer=p.cyto_reducer)
-    return segment(corrected[p.dapi_index], cyto, params=segment_params)
+    nuclei, cells = segment(corrected[p.dapi_index], cyto, params=segment_params)
+    return nuclei, cells, segmentation_stats(nuclei, cells)
 
 
 def extract_bases_step(
@@ -198,7 +210,7 @@ def process_tile(
     peaks = find_peaks_step(std, p)
     maxed = max_filter_step(logged, p)
     corrected = illumination_corrected_step(aligned, field, p)
-    nuclei, cells = segment_step(corrected, p, segment_params)
+    nuclei, cells, stats = segment_step(corrected, p, segment_params)
     bases = extract_bases_step(peaks, maxed, cells, p)
     reads = call_reads_step(bases, p, image.shape[0])
     return SbsTileResult(
@@ -210,7 +222,7 @@ def process_tile(
         illumination_corrected=corrected,
         nuclei=nuclei,
         cells=cells,
-        segmentation_stats=segmentation_stats(nuclei, cells),
+        segmentation_stats=stats,
         peak_threshold=bases.attrs["peak_threshold"],
         bases=bases,
         reads=reads,

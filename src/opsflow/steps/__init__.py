@@ -1,5 +1,32 @@
-"""Thin file-level wrappers: read the inputs, call one library step, write the outputs.
+"""Orchestration: the tables of outputs and steps, and the one runner of every step.
 
-The Snakemake rules call these and nothing else, so a rule is only its inputs, outputs
-and parameters. Every output is written to a temporary sibling and renamed into place.
+:data:`OUTPUTS` says where every file goes and what it holds; :data:`STEPS` says what each
+job reads, which kernel it calls and what it writes. :class:`Workflow` binds both to a
+configured screen (paths, targets, inputs); :func:`run_step` is the only file-level
+wrapper (read, call, write atomically) and :func:`run_tile` runs a tile in memory.
 """
+
+from opsflow.steps._files import read_table, step_log, write_table
+from opsflow.steps._outputs import OUTPUTS, Output, get_output
+from opsflow.steps._run import call_kernel, run_step, run_tile
+from opsflow.steps._storage import storage_report
+from opsflow.steps._table import STEPS, Input, Step, get_step
+from opsflow.steps._workflow import Workflow
+
+__all__ = [
+    "OUTPUTS",
+    "STEPS",
+    "Input",
+    "Output",
+    "Step",
+    "Workflow",
+    "call_kernel",
+    "get_output",
+    "get_step",
+    "read_table",
+    "run_step",
+    "run_tile",
+    "step_log",
+    "storage_report",
+    "write_table",
+]

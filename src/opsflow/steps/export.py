@@ -36,7 +36,6 @@ def export(
     their own physical scale.
     """
     stage = get_stage(stage_name)
-    section = config.section(stage.module)
     names = config.sbs.channel_names if stage.modality == "sbs" else config.phenotype.channel_names
     export_stage(
         stage,
@@ -46,10 +45,7 @@ def export(
         channel_names=names,
         base_channels=config.sbs.base_channels,
         pixel_size=pixel_size_from_metadata(metadata, tile=tile),
-        chunk_shape=section.omezarr_chunk_shape,
-        coarsening_factor=section.omezarr_coarsening_factor,
-        max_levels=section.omezarr_max_levels,
-        ngff_version=config.all.omezarr_ngff_version,
+        options=config.export_options(stage.module),
         workers=workers,
     )
 

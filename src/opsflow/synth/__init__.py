@@ -7,13 +7,8 @@ and, beside it, the truth every later module can be checked against.
 
 from opsflow.synth._library import make_library
 from opsflow.synth._params import BASES, SynthParams
-from opsflow.synth._render import (
-    PhenotypeTile,
-    SbsTile,
-    illumination_field,
-    make_phenotype_tile,
-    make_sbs_tile,
-)
+from opsflow.synth._render import SbsTile, illumination_field, make_sbs_tile
+from opsflow.synth._render_phenotype import PhenotypeTile, make_phenotype_tile
 from opsflow.synth._write import phenotype_raw_name, sbs_raw_name, stage_position, write_screen
 
 __all__ = [

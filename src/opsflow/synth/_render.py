@@ -1,4 +1,8 @@
-"""Render SBS and phenotype tiles from a cell layout, with camera realism and ground truth."""
+"""Render SBS tiles from a cell layout, with camera realism and ground truth.
+
+The helpers here (illumination, noise, layout rasters) are shared with
+:mod:`opsflow.synth._render_phenotype`.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
-from skimage.segmentation import find_boundaries
 
 from opsflow.synth._cells import Layout, Raster, make_layout, rasterize, smooth_noise
 from opsflow.synth._library import library_abundance, make_library, rng_for
 from opsflow.synth._params import BASES, SynthParams
 
-__all__ = [
-    "PhenotypeTile",
-    "SbsTile",
-    "illumination_field",
-    "make_phenotype_tile",
-    "make_sbs_tile",
-]
+__all__ = ["SbsTile", "illumination_field", "make_sbs_tile"]
 
 _SPOT_HALF = 4  # spots are rendered on (2 * half + 1)^2 patches: > 3 sigma for sigma <= 1.3
 _LAYOUT_MARGIN = 30.0  # cells are placed up to this far (SBS px) outside the frame
@@ -60,35 +57,6 @@ class SbsTile:
     spots: pd.DataFrame
     cell_barcodes: pd.DataFrame
     crosstalk: np.ndarray
-    illumination: np.ndarray
-
-
-@dataclass(frozen=True)
-class PhenotypeTile:
-    """One synthetic phenotype tile and its ground truth.
-
-    Attributes
-    ----------
-    image : numpy.ndarray
-        uint16 (4, Yp, Xp) in ``params.phenotype_channels`` order.
-    channel_shifts : numpy.ndarray
-        float (4, 2) (dy, dx) of each channel relative to DAPI (row 0 is zero), same
-        convention as :attr:`SbsTile.shifts`, in phenotype pixels.
-    nuclei, cells : numpy.ndarray
-        int32 (Yp, Xp) masks in the DAPI frame; labels equal those of the SBS tile.
-    cell_values : pandas.DataFrame
-        Per cell: cell, gene_symbol, gene_symbol_1, area, nucleus_area,
-        ``cell_mean_{channel}``, ``nucleus_mean_{channel}`` (noise-free signal above
-        background, before illumination and channel shifts), cenpa_foci, coxiv_level.
-    illumination : numpy.ndarray
-        float (Yp, Xp) true illumination field of the well (mean 1).
-    """
-
-    image: np.ndarray
-    channel_shifts: np.ndarray
-    nuclei: np.ndarray
-    cells: np.ndarray
-    cell_values: pd.DataFrame
     illumination: np.ndarray
 
 
@@ -266,6 +234,31 @@ def _render_points(
     return out
 
 
+def _spot_images(
+    params: SynthParams, layout: Layout, raster: Raster, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Amplicon spots and their (cycle, base, Y, X) images on the canvas, crosstalk applied."""
+    k_cycles, canvas = params.n_cycles, raster.cells.shape
+    spots = _place_spots(params, layout, raster, rng)
+    n = len(spots)
+    codes = _sequence_codes(list(spots["read"]), k_cycles)
+    onehot = np.eye(4)[codes]  # (n, K, 4)
+    brightness = spots["intensity"].to_numpy()[:, None] * rng.lognormal(
+        0.0, params.spot_cycle_jitter, size=(n, k_cycles)
+    )
+    brightness *= (1 - params.cycle_decay) ** np.arange(k_cycles)[None, :]
+    crosstalk = params.crosstalk_matrix()
+    observed = (onehot * brightness[..., None]) @ crosstalk.T  # (n, K, 4)
+    spot_images = _render_points(
+        spots["y"].to_numpy(),
+        spots["x"].to_numpy(),
+        observed.reshape(n, k_cycles * 4),
+        canvas,
+        params.spot_sigma,
+    ).reshape(k_cycles, 4, *canvas)
+    return spots, spot_images, crosstalk
+
+
 def make_sbs_tile(params: SynthParams, well: str, tile: int) -> SbsTile:
     """Generate one SBS tile with all cycles, as ``preprocess`` would output it.
 
@@ -284,23 +277,7 @@ def make_sbs_tile(params: SynthParams, well: str, tile: int) -> SbsTile:
     canvas = raster.cells.shape
     k_cycles = params.n_cycles
 
-    spots = _place_spots(params, layout, raster, rng)
-    n = len(spots)
-    codes = _sequence_codes(list(spots["read"]), k_cycles)
-    onehot = np.eye(4)[codes]  # (n, K, 4)
-    brightness = spots["intensity"].to_numpy()[:, None] * rng.lognormal(
-        0.0, params.spot_cycle_jitter, size=(n, k_cycles)
-    )
-    brightness *= (1 - params.cycle_decay) ** np.arange(k_cycles)[None, :]
-    crosstalk = params.crosstalk_matrix()
-    observed = (onehot * brightness[..., None]) @ crosstalk.T  # (n, K, 4)
-    spot_images = _render_points(
-        spots["y"].to_numpy(),
-        spots["x"].to_numpy(),
-        observed.reshape(n, k_cycles * 4),
-        canvas,
-        params.spot_sigma,
-    ).reshape(k_cycles, 4, *canvas)
+    spots, spot_images, crosstalk = _spot_images(params, layout, raster, rng)
 
     texture = smooth_noise(rng, canvas, 1.5)
     dna = np.concatenate([[0.0], layout.dna])[raster.nuclei].astype(np.float32)
@@ -366,122 +343,3 @@ def _cell_barcodes(layout: Layout, mapping: np.ndarray) -> pd.DataFrame:
             "gene_symbol_1",
         ]
     ]
-
-
-def make_phenotype_tile(params: SynthParams, well: str, tile: int) -> PhenotypeTile:
-    """Generate one phenotype tile: the SBS tile's cells at ``phenotype_scale`` x pixels.
-
-    Stains: DAPI (dome-shaped nuclei), COXIV (mitochondria: punctate cytoplasmic texture
-    densest around the nucleus), CENPA (centromere foci in the nucleus), WGA (membrane
-    rims). Knock-out of ``coxiv_gene`` multiplies COXIV by ``coxiv_fold``; knock-out of
-    ``cenpa_gene`` adds ``cenpa_extra_foci`` foci (either of a cell's barcodes counts).
-    Channels are shifted by small sub-pixel offsets relative to DAPI.
-    """
-    if tile not in params.tiles:
-        raise ValueError(f"tile must be one of {params.tiles}; got {tile}.")
-    layout = _cached_layout(params, well, tile)
-    mapping = _label_map(params, well, tile)
-    s = params.phenotype_scale
-    pad = math.ceil(params.max_channel_shift) + 6
-    raster = rasterize(layout, params.phenotype_tile_shape, scale=s, pad=pad)
-    rng = rng_for(params, "phenotype", well, tile)
-    canvas = raster.cells.shape
-    n = layout.n
-    genes = [
-        {layout.barcodes["gene_symbol_0"].iat[i], layout.barcodes["gene_symbol_1"].iat[i]}
-        for i in range(n)
-    ]
-    coxiv_level = rng.lognormal(0.0, 0.25, size=n)
-    coxiv_level *= np.array(
-        [params.coxiv_fold if params.coxiv_gene in g else 1.0 for g in genes], dtype=float
-    )
-    foci = rng.integers(params.cenpa_foci[0], params.cenpa_foci[1] + 1, size=n)
-    foci += np.array(
-        [params.cenpa_extra_foci if params.cenpa_gene in g else 0 for g in genes], dtype=np.int64
-    )
-    wga_level = rng.lognormal(0.0, 0.2, size=n)
-
-    nuclei, cells = raster.nuclei, raster.cells
-    clean = np.empty((4, *canvas), dtype=np.float32)
-    dna = np.concatenate([[0.0], layout.dna])[nuclei].astype(np.float32)
-    dapi = params.dapi_intensity * dna * _dome(raster) * (1 + 0.12 * smooth_noise(rng, canvas, 3.0))
-    clean[0] = ndi.gaussian_filter(dapi, 1.2)
-
-    cytoplasm = (cells > 0) & (nuclei == 0)
-    mito = np.clip(smooth_noise(rng, canvas, 1.0), 0, None) / 0.4
-    distance = ndi.distance_transform_edt(nuclei == 0).astype(np.float32)
-    perinuclear = 0.3 + 0.7 * np.exp(-distance / (5.0 * s))
-    level = np.concatenate([[0.0], coxiv_level])[cells].astype(np.float32)
-    clean[1] = ndi.gaussian_filter(
-        params.coxiv_intensity * level * cytoplasm * mito * perinuclear, 1.0
-    )
-
-    order, starts = _pixels_by_label(nuclei, n)
-    focus_pix = [
-        rng.choice(order[starts[i + 1] : starts[i + 2]], size=int(foci[i]))
-        for i in range(n)
-        if starts[i + 2] > starts[i + 1]
-    ]
-    flat = np.concatenate(focus_pix) if focus_pix else np.zeros(0, dtype=np.int64)
-    fy = flat // canvas[1] + rng.uniform(-0.5, 0.5, size=len(flat))
-    fx = flat % canvas[1] + rng.uniform(-0.5, 0.5, size=len(flat))
-    amp = params.cenpa_focus_intensity * rng.lognormal(0.0, 0.3, size=(len(flat), 1))
-    clean[2] = _render_points(fy, fx, amp, canvas, 1.0)[0]
-    clean[2] += 0.05 * params.cenpa_focus_intensity * (nuclei > 0)
-
-    rims = find_boundaries(cells, mode="inner") & (cells > 0)
-    wga = np.concatenate([[0.0], wga_level])[cells].astype(np.float32)
-    clean[3] = ndi.gaussian_filter(params.wga_intensity * wga * (rims + 0.15 * (cells > 0)), 1.2)
-
-    channel_shifts = np.zeros((4, 2))
-    channel_shifts[1:] = rng.uniform(-params.max_channel_shift, params.max_channel_shift, (3, 2))
-    illumination = illumination_field(params, well, modality="phenotype")
-    frame = np.empty((4, *params.phenotype_tile_shape), dtype=np.float32)
-    for c in range(4):
-        moved = ndi.shift(clean[c], channel_shifts[c], order=3, mode="nearest") if c else clean[c]
-        frame[c] = _crop(moved, pad)
-    image = _noisy(frame, illumination, params, rng)
-
-    nuclei_f = mapping[_crop(nuclei, pad)]
-    cells_f = mapping[_crop(cells, pad)]
-    cell_values = _cell_values(
-        params, layout, mapping, _crop(clean, pad), nuclei_f, cells_f, foci, coxiv_level
-    )
-    return PhenotypeTile(
-        image=image,
-        channel_shifts=channel_shifts,
-        nuclei=nuclei_f,
-        cells=cells_f,
-        cell_values=cell_values,
-        illumination=illumination,
-    )
-
-
-def _cell_values(
-    params: SynthParams,
-    layout: Layout,
-    mapping: np.ndarray,
-    clean: np.ndarray,
-    nuclei: np.ndarray,
-    cells: np.ndarray,
-    foci: np.ndarray,
-    coxiv_level: np.ndarray,
-) -> pd.DataFrame:
-    visible = np.flatnonzero(mapping[1:])
-    labels = mapping[visible + 1]
-    table = pd.DataFrame(
-        {
-            "cell": labels,
-            "gene_symbol": layout.barcodes["gene_symbol_0"].to_numpy()[visible],
-            "gene_symbol_1": layout.barcodes["gene_symbol_1"].to_numpy()[visible],
-            "area": ndi.sum_labels(np.ones_like(cells), cells, labels),
-            "nucleus_area": ndi.sum_labels(np.ones_like(nuclei), nuclei, labels),
-        }
-    )
-    for c, name in enumerate(params.phenotype_channels):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            table[f"cell_mean_{name}"] = ndi.mean(clean[c], cells, labels)
-            table[f"nucleus_mean_{name}"] = ndi.mean(clean[c], nuclei, labels)
-    table["cenpa_foci"] = foci[visible]
-    table["coxiv_level"] = coxiv_level[visible]
-    return table

@@ -54,7 +54,8 @@ from opsflow.io import atomic_path, write_tiff
 from opsflow.paths import file_name
 from opsflow.synth._library import make_library, rng_for
 from opsflow.synth._params import BASES, SynthParams
-from opsflow.synth._render import illumination_field, make_phenotype_tile, make_sbs_tile
+from opsflow.synth._render import illumination_field, make_sbs_tile
+from opsflow.synth._render_phenotype import make_phenotype_tile
 
 __all__ = ["phenotype_raw_name", "sbs_raw_name", "stage_position", "write_screen"]
 
@@ -312,6 +313,26 @@ def write_screen(
     with atomic_path(truth / "crosstalk.tsv") as tmp:
         crosstalk.rename_axis("observed\\true").to_csv(tmp, sep="\t")
 
+    _write_library_and_samples(params, root, jobs)
+    with atomic_path(root / "config.yml") as tmp:
+        tmp.write_text(_config_text(params), encoding="utf-8")
+    with atomic_path(truth / "params.json") as tmp:
+        tmp.write_text(json.dumps(params.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return {
+        "root": root,
+        "config": root / "config.yml",
+        "library": root / "library.tsv",
+        "sbs_samples": root / "samples" / "sbs_samples.tsv",
+        "phenotype_samples": root / "samples" / "phenotype_samples.tsv",
+        "truth": truth,
+        "params": truth / "params.json",
+    }
+
+
+def _write_library_and_samples(
+    params: SynthParams, root: Path, jobs: list[tuple[str, int]]
+) -> None:
+    """The barcode library and the two samples TSVs that list every raw file."""
     library = make_library(params)
     _write_table(root / "library.tsv", library)
     sbs_rows = [
@@ -331,16 +352,3 @@ def write_screen(
     ]
     _write_table(root / "samples" / "sbs_samples.tsv", pd.DataFrame(sbs_rows))
     _write_table(root / "samples" / "phenotype_samples.tsv", pd.DataFrame(ph_rows))
-    with atomic_path(root / "config.yml") as tmp:
-        tmp.write_text(_config_text(params), encoding="utf-8")
-    with atomic_path(truth / "params.json") as tmp:
-        tmp.write_text(json.dumps(params.to_dict(), indent=2) + "\n", encoding="utf-8")
-    return {
-        "root": root,
-        "config": root / "config.yml",
-        "library": root / "library.tsv",
-        "sbs_samples": root / "samples" / "sbs_samples.tsv",
-        "phenotype_samples": root / "samples" / "phenotype_samples.tsv",
-        "truth": truth,
-        "params": truth / "params.json",
-    }

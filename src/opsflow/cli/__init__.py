@@ -1,0 +1,117 @@
+"""The ``opsflow`` command: export, validate, info, synth, demo.
+
+Commands only read arguments, call the library and report. Every opsflow error becomes
+one line on stderr and exit code 2; a store that fails validation exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from opsflow.cli._commands import (
+    _add_export_parser,
+    cmd_du,
+    cmd_info,
+    cmd_synth,
+    cmd_validate,
+)
+from opsflow.cli._workflow import cmd_demo, cmd_run
+from opsflow.errors import OpsflowError
+
+__all__ = ["main"]
+
+log = logging.getLogger("opsflow")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from opsflow import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="opsflow",
+        description="Optical pooled screen analysis with OME-Zarr views of every checkpoint.",
+    )
+    parser.add_argument("--version", action="version", version=f"opsflow {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    _add_export_parser(sub)
+
+    p = sub.add_parser(
+        "run",
+        help="run the workflow (snakemake); other options go to snakemake",
+        description="Run the opsflow workflow. Every argument after the config file is "
+        "passed to snakemake, e.g. a target (all_sbs), --cores 8, -n, or "
+        "--executor slurm --profile myprofile.",
+    )
+    p.add_argument("--configfile", required=True, help="workflow configuration (YAML)")
+    p.add_argument("snakemake_args", nargs="*", help="targets and options passed to snakemake")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="validate OME-Zarr stores (exit 1 if any is invalid)")
+    p.add_argument("stores", nargs="+")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("info", help="describe a store or TIFF")
+    p.add_argument("store")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("du", help="disk use per stage, TIFF and OME-Zarr, under an output root")
+    p.add_argument("root", help="the workflow's output root (all.root_fp)")
+    p.set_defaults(func=cmd_du)
+
+    p = sub.add_parser("synth", help="write the synthetic screen with ground truth")
+    p.add_argument("outdir")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("demo", help="run the demo on the synthetic screen")
+    p.add_argument("--outdir", default="demo_output")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _configfile_args(args: Sequence[str]) -> list[str]:
+    for i, a in enumerate(args):
+        if a == "--configfile" and i + 1 < len(args):
+            return [a, args[i + 1]]
+        if a.startswith("--configfile="):
+            return [a]
+    return []
+
+
+def _without_configfile(args: Sequence[str]) -> list[str]:
+    keep = _configfile_args(args)
+    if not keep:
+        return list(args)
+    i = list(args).index(keep[0])
+    return [*args[:i], *args[i + len(keep) :]]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``opsflow`` console script."""
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "run" in argv:
+        # Everything after the config file goes to snakemake, in its order.
+        at = argv.index("run")
+        args, rest = parser.parse_known_args([*argv[: at + 1], *_configfile_args(argv[at + 1 :])])
+        args.snakemake_args = _without_configfile(argv[at + 1 :])
+        del rest
+    else:
+        args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except OpsflowError as exc:
+        print(f"opsflow {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"opsflow {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,151 @@
+"""The commands that run the workflow: run and demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from opsflow.cli._format import _human
+from opsflow.errors import OpsflowError
+from opsflow.paths import MODULES
+
+log = logging.getLogger("opsflow")
+
+
+def _snakemake_command(configfile: Path, extra: Sequence[str]) -> list[str]:
+    """The snakemake call for a validated configuration; cores default to all."""
+    from importlib.resources import files
+
+    import yaml
+
+    from opsflow.config import load_config
+
+    if not configfile.is_file():
+        raise OpsflowError(f"{configfile}: expected a configuration file, found nothing there.")
+    try:
+        data = yaml.safe_load(configfile.read_text())
+    except yaml.YAMLError as exc:
+        msg = f"{configfile}: expected YAML, found {exc}.".replace("\n", " ")
+        raise OpsflowError(msg) from None
+    load_config(data, base_dir=configfile.parent)  # one clear sentence before any job runs
+    snakefile = files("opsflow") / "workflow" / "Snakefile"
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(snakefile),
+        "--configfile",
+        str(configfile),
+        "--directory",
+        str(configfile.parent),
+    ]
+    if not any(
+        a in ("-c", "--cores", "-j", "--jobs") or a.startswith(("--cores=", "--jobs="))
+        for a in extra
+    ):
+        command += ["--cores", "all"]
+    if not any(a in ("-e", "--executor") or a.startswith("--executor=") for a in extra):
+        # Local jobs run in threads of one process: the steps release the GIL in numpy,
+        # and a job then costs milliseconds instead of a new Python process each.
+        command.append("--force-use-threads")
+    return command + list(extra)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the workflow with snakemake; extra arguments go to snakemake unchanged."""
+    import subprocess
+
+    command = _snakemake_command(Path(args.configfile).resolve(), args.snakemake_args)
+    log.info("running %s", " ".join(command))
+    return subprocess.call(command)
+
+
+def _demo_config(screen_config: Path) -> Path:
+    """The synthetic screen's configuration with every OME-Zarr stage switched on."""
+    import yaml
+
+    from opsflow.export import stages_of
+
+    data = yaml.safe_load(screen_config.read_text())
+    data.setdefault("all", {})["omezarr_export_default"] = True
+    for module in MODULES:
+        section = data.setdefault(module, {}) or {}
+        section["omezarr_stages"] = [s.name for s in stages_of(module)]
+        section.setdefault("omezarr_chunk_shape", [1, 256, 256])
+        data[module] = section
+    path = screen_config.with_name("config_demo.yml")
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Synthetic screen -> the whole workflow with every export on -> validated stores.
+
+    Prints what a scientist wants to see first: cells found, how many carry a barcode
+    that maps to the library, the stores written and how to open them.
+    """
+    import subprocess
+
+    import pandas as pd
+    import yaml
+
+    from opsflow.config import load_config
+    from opsflow.io import validate_store
+    from opsflow.steps import Workflow, storage_report
+    from opsflow.synth import SynthParams, write_screen
+
+    out = Path(args.outdir).resolve()
+    params = SynthParams(seed=args.seed)
+    print(
+        f"1/3 writing a synthetic screen to {out}: {len(params.wells)} wells x "
+        f"{len(params.tiles)} tiles, {params.n_cycles} SBS cycles ..."
+    )
+    paths = write_screen(out, params, workers=max(1, min(2, os.cpu_count() or 1)))
+    config = _demo_config(paths["config"])
+    print(f"2/3 running the workflow (opsflow run --configfile {config}) ...")
+    code = subprocess.call(_snakemake_command(config, ["--quiet", "rules", "host", "reason"]))
+    if code != 0:
+        print(
+            f"opsflow demo: the workflow failed (exit {code}); see the logs above.", file=sys.stderr
+        )
+        return code
+    settings = load_config(yaml.safe_load(config.read_text()), base_dir=config.parent)
+    screen = Workflow.from_config(settings, base_dir=config.parent)
+    root = screen.root
+    stores = sorted(Path(p) for m in MODULES for p in screen.store_targets(m, enabled_only=True))
+    print(f"3/3 validating {len(stores)} OME-Zarr stores ...")
+    invalid = {str(s): problems for s in stores if (problems := validate_store(s))}
+    for store, problems in invalid.items():
+        for problem in problems:
+            print(f"{store}: {problem}")
+    cells = pd.concat(pd.read_parquet(p) for p in screen.targets("combine_cells"))
+    phenotype = pd.concat(pd.read_parquet(p) for p in screen.targets("combine_phenotype"))
+    mapped = cells["cell_barcode_mapped_0"].fillna(False).astype(bool)
+    report = storage_report(root)
+    sizes = report.groupby("format")["bytes"].sum()
+    print()
+    print(
+        f"SBS cells with a barcode:  {len(cells)} in {cells.groupby(['well', 'tile']).ngroups} "
+        f"tiles; {mapped.mean():.1%} map to the library"
+    )
+    print(f"phenotype cells measured:  {len(phenotype)} ({phenotype.shape[1]} features each)")
+    print(
+        f"OME-Zarr stores:           {len(stores)} "
+        f"({'all valid' if not invalid else f'{len(invalid)} INVALID'}), "
+        f"{_human(sizes.get('ome-zarr', 0))}; TIFF {_human(sizes.get('tiff', 0))}"
+    )
+    print(f"outputs:                   {root}  (opsflow du {root})")
+    example = next((s for s in stores if "segmentation" in s.parent.name), stores[0])
+    print("Open a store:")
+    print(f"  napari:  napari --plugin napari-ome-zarr {example}")
+    print(
+        f"  vizarr:  npx http-server --cors -p 8000 {root}  then open "
+        "https://hms-dbmi.github.io/vizarr/?source=http://localhost:8000/"
+        f"{example.relative_to(root)}"
+    )
+    return 1 if invalid else 0

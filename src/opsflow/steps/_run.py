@@ -1,0 +1,96 @@
+"""Run one step: read its inputs, call its kernel, write its outputs (the only wrapper).
+
+Every rule of the workflow calls :func:`run_step`; :func:`run_tile` runs the per-tile
+steps of a module in memory (tests, benchmarks) through the same kernel calls.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from opsflow.errors import OpsflowError
+from opsflow.io import read_raw_image, read_tiff, write_tiff
+from opsflow.steps._files import read_table, step_log, write_table
+from opsflow.steps._outputs import get_output
+from opsflow.steps._table import STEPS, Step
+from opsflow.steps._workflow import Workflow
+
+__all__ = ["call_kernel", "run_step", "run_tile"]
+
+
+def _read(key: str, path: str) -> Any:
+    if key == "samples":
+        return read_raw_image(path)
+    return read_tiff(path) if get_output(key).is_image else read_table(path)
+
+
+def _lazy(key: str, paths: list[str]) -> Iterator[Any]:
+    for path in paths:
+        yield _read(key, path)
+
+
+def _load(key: str, value: Any, gather: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _read(key, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return _lazy(key, value) if gather == "lazy" else [_read(key, v) for v in value]
+    return _read(key, value)
+
+
+def _write(key: str, path: str | os.PathLike[str], value: Any) -> None:
+    output = get_output(key)
+    if output.is_image:
+        write_tiff(path, np.asarray(value), axes=output.axes)
+    else:
+        write_table(path, value)
+
+
+def call_kernel(step: Step, args: list[Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """Call a step's kernel and name its results by output key."""
+    result = step.kernel(*args, **params)
+    results = result if len(step.outputs) > 1 else (result,)
+    if len(results) != len(step.outputs):
+        raise OpsflowError(
+            f"step {step.name}: expected {len(step.outputs)} results, found {len(results)}."
+        )
+    return dict(zip(step.outputs, results, strict=True))
+
+
+def run_step(
+    workflow: Workflow,
+    step: Step,
+    wildcards: Mapping[str, str],
+    *,
+    log: str | os.PathLike[str] | None = None,
+) -> None:
+    """Run one job of a step: every output written through a temporary sibling."""
+    with step_log(log):
+        inputs = workflow.step_inputs(step, wildcards)
+        args = [_load(item.key, inputs[item.key], item.gather) for item in step.inputs]
+        results = call_kernel(step, args, step.params(workflow, wildcards))
+        for key, value in results.items():
+            _write(key, workflow.path(key, wildcards), value)
+
+
+def run_tile(
+    workflow: Workflow, module: str, known: Mapping[str, Any], wildcards: Mapping[str, str]
+) -> dict[str, Any]:
+    """Run every step of a module whose inputs are known, in memory, in table order.
+
+    ``known`` holds values by output key (e.g. ``convert_sbs`` as a list of cycles and
+    ``calculate_ic_sbs``); the result adds every output computed from them.
+    """
+    values = dict(known)
+    for step in STEPS:
+        first = get_output(step.outputs[0])
+        if first.module != module or "tile" not in first.wildcards or first.key in values:
+            continue
+        if not all(item.key in values for item in step.inputs):
+            continue
+        args = [values[item.key] for item in step.inputs]
+        values.update(call_kernel(step, args, step.params(workflow, wildcards)))
+    return values

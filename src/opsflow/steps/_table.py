@@ -1,0 +1,238 @@
+"""The table of steps: what each workflow job reads, which kernel it calls, what it writes.
+
+One row per Snakemake rule. The generic rule file, the file-level runner
+(:func:`opsflow.steps.run_step`) and the in-memory tile runner
+(:func:`opsflow.steps.run_tile`) all read these rows, so a step's wiring is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from opsflow import phenotype, preprocess, sbs
+from opsflow.errors import lookup
+from opsflow.tables import combine_tiles
+
+if TYPE_CHECKING:
+    from opsflow.steps._workflow import Workflow
+
+__all__ = ["STEPS", "Input", "Step", "get_step"]
+
+Params = Callable[["Workflow", Mapping[str, str]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One argument of a step's kernel, read from an output (or the raw samples).
+
+    Attributes
+    ----------
+    key
+        Output key, or ``"samples"`` for the raw files of the tile (and cycle).
+    over
+        Wildcards gathered into one argument: every value of them that the samples list
+        for the job's other wildcards, in numeric order (e.g. all cycles of a tile).
+    gather
+        How gathered files are passed: a ``list``, a ``dict`` by the gathered wildcard,
+        or ``lazy`` (an iterator that reads one file at a time, for whole wells).
+    cycle_index
+        For a per-cycle output read by a per-tile step: which of the tile's cycles, from
+        the configuration (e.g. the cycle whose field corrects the segmentation image).
+    """
+
+    key: str
+    over: tuple[str, ...] = ()
+    gather: Literal["list", "dict", "lazy"] = "list"
+    cycle_index: Callable[[Any], int] | None = None
+
+
+def _no_params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One workflow step: ``kernel(*inputs, **params(workflow, wildcards))`` -> outputs."""
+
+    name: str
+    kernel: Callable[..., Any]
+    inputs: tuple[Input, ...]
+    outputs: tuple[str, ...]
+    params: Params = _no_params
+    threads: int = 1
+    mem_mb: int = 2000
+
+
+def _settings(section: str) -> Params:
+    return lambda w, wc: {"p": getattr(w.config, section)}
+
+
+def _sbs_segment(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
+    return {"p": w.config.sbs, "segment_params": w.config.sbs.segmentation}
+
+
+def _convert_params(modality: str) -> Params:
+    def params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
+        pre = w.config.preprocess
+        return {
+            "plate": wc["plate"],
+            "well": wc["well"],
+            "tile": int(wc["tile"]),
+            "cycle": int(wc["cycle"]) if "cycle" in wc else None,
+            "n_z_planes": getattr(pre, f"{modality}_n_z_planes"),
+            "channel_order_flip": getattr(pre, f"{modality}_channel_order_flip"),
+            "pixel_size_um": getattr(pre, f"{modality}_pixel_size_um"),
+            "channel_names": getattr(w.config, modality).channel_names,
+        }
+
+    return params
+
+
+def _ic_params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
+    pre = w.config.preprocess
+    return {"smooth": pre.ic_smooth, "percentile": pre.ic_percentile}
+
+
+def _well(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
+    return {"plate": wc["plate"], "well": wc["well"]}
+
+
+def _preprocess_steps(modality: str, per_tile: tuple[str, ...]) -> tuple[Step, ...]:
+    image, metadata = f"convert_{modality}", f"convert_{modality}_metadata"
+    return (
+        Step(
+            name=f"convert_{modality}",
+            kernel=preprocess.convert_step,
+            inputs=(Input("samples"),),
+            outputs=(image, metadata),
+            params=_convert_params(modality),
+        ),
+        Step(
+            name=f"combine_metadata_{modality}",
+            kernel=preprocess.combine_metadata_tables,
+            inputs=(Input(metadata, over=per_tile),),
+            outputs=(f"combine_metadata_{modality}",),
+            mem_mb=1000,
+        ),
+        Step(
+            name=f"calculate_ic_{modality}",
+            kernel=preprocess.calculate_ic_field,
+            inputs=(Input(image, over=("tile",), gather="lazy"),),
+            outputs=(f"calculate_ic_{modality}",),
+            params=_ic_params,
+            mem_mb=4000,
+        ),
+    )
+
+
+def _one(name: str, kernel: Callable[..., Any], inputs: tuple[str, ...], section: str | None,
+         mem_mb: int = 2000, outputs: tuple[str, ...] | None = None) -> Step:  # fmt: skip
+    return Step(
+        name=name,
+        kernel=kernel,
+        inputs=tuple(Input(k) for k in inputs),
+        outputs=outputs or (name,),
+        params=_settings(section) if section else _no_params,
+        mem_mb=mem_mb,
+    )
+
+
+def _combine(name: str, per_tile: str) -> Step:
+    return Step(
+        name=name,
+        kernel=combine_tiles,
+        inputs=(Input(per_tile, over=("tile",), gather="dict"),),
+        outputs=(name,),
+        params=_well,
+    )
+
+
+def _n_cycles(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
+    return {"p": w.config.sbs, "n_cycles": len(w.tile_cycles(wc))}
+
+
+def _library(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
+    return {"p": w.config.sbs, "library": w.library()}
+
+
+_SBS_SEGMENT = ("segment_sbs_nuclei", "segment_sbs_cells", "segment_sbs_stats")
+_PH_SEGMENT = ("segment_phenotype_nuclei", "segment_phenotype_cells", "segment_phenotype_stats")
+
+STEPS: tuple[Step, ...] = (
+    *_preprocess_steps("sbs", ("tile", "cycle")),
+    *_preprocess_steps("phenotype", ("tile",)),
+    Step(
+        name="align_sbs",
+        kernel=sbs.align_step,
+        inputs=(Input("convert_sbs", over=("cycle",)),),
+        outputs=("align_sbs",),
+        params=_settings("sbs"),
+        mem_mb=4000,
+    ),
+    _one("log_filter", sbs.log_filter_step, ("align_sbs",), "sbs", 4000),
+    _one("compute_standard_deviation", sbs.standard_deviation_step, ("log_filter",), "sbs"),
+    _one("find_peaks", sbs.find_peaks_step, ("compute_standard_deviation",), "sbs", 1000),
+    _one("max_filter", sbs.max_filter_step, ("log_filter",), "sbs"),
+    Step(
+        name="apply_ic_field_sbs",
+        kernel=sbs.illumination_corrected_step,
+        inputs=(
+            Input("align_sbs"),
+            Input("calculate_ic_sbs", cycle_index=lambda config: config.sbs.cyto_cycle),
+        ),
+        outputs=("apply_ic_field_sbs",),
+        params=_settings("sbs"),
+    ),
+    Step(
+        name="segment_sbs",
+        kernel=sbs.segment_step,
+        inputs=(Input("apply_ic_field_sbs"),),
+        outputs=_SBS_SEGMENT,
+        params=_sbs_segment,
+    ),
+    _one("extract_bases", sbs.extract_bases_step,
+         ("find_peaks", "max_filter", "segment_sbs_cells"), "sbs"),
+    Step(
+        name="call_reads",
+        kernel=sbs.call_reads_step,
+        inputs=(Input("extract_bases"),),
+        outputs=("call_reads",),
+        params=_n_cycles,
+        mem_mb=1000,
+    ),
+    Step(
+        name="call_cells",
+        kernel=sbs.call_cells_step,
+        inputs=(Input("call_reads"),),
+        outputs=("call_cells",),
+        params=_library,
+        mem_mb=1000,
+    ),
+    _one("extract_sbs_info", sbs.cell_info, ("segment_sbs_nuclei", "segment_sbs_cells"), None,
+         1000),
+    _combine("combine_reads", "call_reads"),
+    _combine("combine_cells", "call_cells"),
+    _combine("combine_sbs_info", "extract_sbs_info"),
+    _one("apply_ic_field_phenotype", phenotype.illumination_corrected_step,
+         ("convert_phenotype", "calculate_ic_phenotype"), "phenotype"),
+    _one("align_phenotype", phenotype.align_step, ("apply_ic_field_phenotype",), "phenotype"),
+    _one("segment_phenotype", phenotype.segment_step, ("align_phenotype",), "phenotype", 4000,
+         outputs=_PH_SEGMENT),
+    _one("identify_cytoplasm", phenotype.identify_cytoplasm,
+         ("segment_phenotype_nuclei", "segment_phenotype_cells"), None, 1000),
+    _one("extract_phenotype", phenotype.features_step,
+         ("align_phenotype", "segment_phenotype_nuclei", "segment_phenotype_cells",
+          "identify_cytoplasm"), "phenotype", 4000,
+         outputs=("extract_phenotype", "extract_phenotype_minimal")),
+    _combine("combine_phenotype", "extract_phenotype"),
+    _combine("combine_phenotype_minimal", "extract_phenotype_minimal"),
+)  # fmt: skip
+
+_BY_NAME = {s.name: s for s in STEPS}
+
+
+def get_step(name: str) -> Step:
+    """The step called ``name``, or a ``ConfigError`` listing every valid name."""
+    return lookup(_BY_NAME, name, "step")

@@ -1,0 +1,204 @@
+"""A configured screen: the outputs and steps tables bound to an output root and samples.
+
+Answers every question the Snakemake rules, the demo and ``opsflow du`` ask: the path of
+an output for some wildcards, every file of a target, and which files a step reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from opsflow.config import Config
+from opsflow.errors import ConfigError
+from opsflow.export import Stage, get_stage
+from opsflow.paths import MODULES
+from opsflow.steps._outputs import OUTPUTS, Output, get_output
+from opsflow.steps._table import Input, Step
+from opsflow.steps.samples import load_library, load_samples
+
+__all__ = ["Workflow"]
+
+Wildcards = Mapping[str, str]
+
+
+class Workflow:
+    """Paths and inputs of every job of a configured screen.
+
+    Parameters
+    ----------
+    config
+        The validated configuration (paths already resolved).
+    samples
+        Samples table of each modality whose module runs (``sbs``, ``phenotype``).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        samples: Mapping[str, pd.DataFrame],
+        *,
+        library: pd.DataFrame | None = None,
+    ) -> None:
+        self.config = config
+        self.root = Path(config.all.root_fp)
+        self.samples = dict(samples)
+        self._library = library
+
+    @classmethod
+    def for_tile(
+        cls, config: Config, *, n_cycles: int = 0, library: pd.DataFrame | None = None
+    ) -> Workflow:
+        """One tile (plate 1, well A1, tile 0) with ``n_cycles`` SBS cycles, for in-memory runs."""
+        tile = {"plate": "1", "well": "A1", "tile": "0", "sample_fp": ""}
+        sbs = pd.DataFrame([{**tile, "cycle": str(c)} for c in range(1, n_cycles + 1)])
+        return cls(config, {"sbs": sbs, "phenotype": pd.DataFrame([tile])}, library=library)
+
+    @classmethod
+    def from_config(cls, config: Config, *, base_dir: str | Path) -> Workflow:
+        """Load the samples of every modality whose module is in ``all.modules``."""
+        samples = {}
+        for modality in ("sbs", "phenotype"):
+            if modality not in config.all.modules:
+                continue
+            path = getattr(config.preprocess, f"{modality}_samples_fp")
+            if path is None:
+                raise ConfigError(
+                    f"preprocess.{modality}_samples_fp must name the {modality} samples TSV "
+                    f"when all.modules includes {modality}."
+                )
+            samples[modality] = load_samples(path, with_cycle=modality == "sbs", base_dir=base_dir)
+        return cls(config, samples)
+
+    # ---------------------------------------------------------------- outputs and targets
+    def pattern(self, key: str) -> str:
+        """Path of an output with ``{plate}``-style wildcards."""
+        return str(get_output(key).pattern(self.root))
+
+    def path(self, key: str, wildcards: Wildcards) -> str:
+        """Path of one output file."""
+        output = get_output(key)
+        return self.pattern(key).format(**{w: wildcards[w] for w in output.wildcards})
+
+    def _rows(self, modality: str, wildcards: Wildcards) -> pd.DataFrame:
+        rows = self.samples.get(modality)
+        if rows is None:
+            return pd.DataFrame(columns=["plate", "well", "tile", "cycle"])
+        for name, value in wildcards.items():
+            if name in rows.columns:
+                rows = rows[rows[name] == str(value)]
+        return rows
+
+    def combos(self, output: Output, wildcards: Wildcards, over: tuple[str, ...]) -> list[dict]:
+        """Values of ``over`` in the samples that match ``wildcards``, in numeric order."""
+        rows = self._rows(output.modality, wildcards)[list(over)].drop_duplicates()
+        numeric = rows.apply(lambda c: c.astype(int) if c.name in ("tile", "cycle") else c)
+        order = numeric.sort_values(list(over), kind="stable").index
+        return rows.loc[order].to_dict("records")
+
+    def targets(self, key: str) -> list[str]:
+        """Every file of an output: one per combination of its wildcards in the samples."""
+        output = get_output(key)
+        return [self.path(key, c) for c in self.combos(output, {}, output.wildcards)]
+
+    def module_targets(self, module: str) -> list[str]:
+        """The final outputs of a module (``target`` rows of the outputs table)."""
+        keys = [o.key for o in OUTPUTS if o.module == module and o.target]
+        return [path for key in keys for path in self.targets(key)]
+
+    def tile_cycles(self, wildcards: Wildcards) -> list[str]:
+        """Cycle labels of one SBS tile, in acquisition (numeric) order."""
+        combos = self.combos(get_output("convert_sbs"), _tile(wildcards), ("cycle",))
+        return [c["cycle"] for c in combos]
+
+    def library(self) -> pd.DataFrame | None:
+        """The barcode library (``sbs.library_path``), read once."""
+        if self._library is None and self.config.sbs.library_path is not None:
+            self._library = load_library(self.config.sbs.library_path)
+        return self._library
+
+    # ---------------------------------------------------------------------------- steps
+    def step_outputs(self, step: Step) -> dict[str, str]:
+        """Output patterns of a step, by output key."""
+        return {key: self.pattern(key) for key in step.outputs}
+
+    def log_pattern(self, step: Step) -> str:
+        """Log file of a step's jobs, with the wildcards of its first output."""
+        return self.log_pattern_of(step.name, self.pattern(step.outputs[0]))
+
+    def log_pattern_of(self, rule: str, output_pattern: str) -> str:
+        """Log file of a rule: ``logs/{rule}/{stem of its output}.log``."""
+        stem = Path(output_pattern).name.split("__")[0]
+        return str(self.root / "logs" / rule / f"{stem}.log")
+
+    def step_inputs(self, step: Step, wildcards: Wildcards) -> dict[str, Any]:
+        """What a job reads, by input: a path, a list of paths or paths by wildcard value."""
+        return {_input_name(i): self._resolve(step, i, wildcards) for i in step.inputs}
+
+    def flat_inputs(self, step: Step, wildcards: Wildcards) -> dict[str, str | list[str]]:
+        """The job's inputs as Snakemake takes them: a path or a list of paths per name."""
+        flat: dict[str, str | list[str]] = {}
+        for name, value in self.step_inputs(step, wildcards).items():
+            flat[name] = list(value.values()) if isinstance(value, dict) else value
+        return flat
+
+    def _resolve(self, step: Step, item: Input, wildcards: Wildcards) -> Any:
+        if item.key == "samples":
+            modality = get_output(step.outputs[0]).modality
+            return list(self._rows(modality, dict(wildcards)).sample_fp)
+        output = get_output(item.key)
+        base = {w: wildcards[w] for w in output.wildcards if w in wildcards}
+        if item.cycle_index is not None:
+            base["cycle"] = self.tile_cycles(wildcards)[item.cycle_index(self.config)]
+        if not item.over:
+            return self.path(item.key, base)
+        combos = self.combos(output, base, item.over)
+        paths = {_combo_key(c): self.path(item.key, {**base, **c}) for c in combos}
+        return paths if item.gather == "dict" else list(paths.values())
+
+    # ------------------------------------------------------------------ OME-Zarr stores
+    def store_pattern(self, stage: Stage) -> str:
+        """Store of an export stage: beside the module's outputs, named like its image."""
+        stem = Path(self.pattern(stage.image)).name.split("__")[0]
+        name = f"{stem}__{stage.store_what}.ome.zarr"
+        return str(self.root / stage.module / "omezarr" / stage.store_dir / name)
+
+    def export_inputs(self, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
+        """Image, metadata table and label masks an export job reads."""
+        metadata = self.path(f"combine_metadata_{stage.modality}", wildcards)
+        labels = {label: self.path(key, wildcards) for label, key in stage.labels}
+        return {"image": self.path(stage.image, wildcards), "metadata": metadata, **labels}
+
+    def store_targets(self, module: str, *, enabled_only: bool) -> list[str]:
+        """Stores of a module's chosen stages; with ``enabled_only``, none when exports are off."""
+        config = self.config
+        names = config.export_stages(module) if enabled_only else config.chosen_stages(module)
+        stores = []
+        for name in names:
+            stage = get_stage(name)
+            output = get_output(stage.image)
+            for combo in self.combos(output, {}, output.wildcards):
+                stores.append(self.store_pattern(stage).format(**combo))
+        return stores
+
+    def all_targets(self) -> list[str]:
+        """What the default target builds: final outputs and enabled stores of each module."""
+        modules = [m for m in MODULES if m in self.config.all.modules]
+        paths = [p for m in modules for p in self.module_targets(m)]
+        return paths + [p for m in modules for p in self.store_targets(m, enabled_only=True)]
+
+
+def _tile(wildcards: Wildcards) -> dict[str, str]:
+    return {w: wildcards[w] for w in ("plate", "well", "tile")}
+
+
+def _input_name(item: Input) -> str:
+    return item.key
+
+
+def _combo_key(combo: Mapping[str, str]) -> Any:
+    values = tuple(int(v) for v in combo.values())
+    return values[0] if len(values) == 1 else values

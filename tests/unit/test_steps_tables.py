@@ -1,0 +1,101 @@
+"""The outputs and steps tables: names as DESIGN.md fixes them, a graph without holes."""
+
+from __future__ import annotations
+
+import inspect
+
+import pandas as pd
+import pytest
+
+from opsflow.config import Config
+from opsflow.errors import ConfigError
+from opsflow.export import STAGES
+from opsflow.steps import OUTPUTS, STEPS, Workflow, get_output, get_step
+
+
+def _path(key: str, **wildcards: object) -> str:
+    return str(get_output(key).pattern("out")).format(**wildcards)
+
+
+def test_output_names_follow_the_design() -> None:
+    assert _path("convert_sbs", plate=1, well="A1", tile=3, cycle=2) == (
+        "out/preprocess/images/sbs/P-1_W-A1_T-3_C-2__image.tiff"
+    )
+    assert _path("convert_phenotype", plate=1, well="A1", tile=3) == (
+        "out/preprocess/images/phenotype/P-1_W-A1_T-3__image.tiff"
+    )
+    assert _path("calculate_ic_sbs", plate=1, well="B2", cycle=4) == (
+        "out/preprocess/ic_fields/sbs/P-1_W-B2_C-4__ic_field.tiff"
+    )
+    assert _path("combine_metadata_phenotype", plate=1, well="A1") == (
+        "out/preprocess/metadata/phenotype/P-1_W-A1__combined_metadata.parquet"
+    )
+    assert (
+        _path("align_sbs", plate=1, well="A1", tile=0)
+        == "out/sbs/images/P-1_W-A1_T-0__aligned.tiff"
+    )
+    assert _path("call_cells", plate=1, well="A1", tile=0) == "out/sbs/tsvs/P-1_W-A1_T-0__cells.tsv"
+    assert _path("combine_phenotype", plate=1, well="A1") == (
+        "out/phenotype/parquets/P-1_W-A1__phenotype_cp.parquet"
+    )
+    with pytest.raises(ConfigError, match="valid outputs are"):
+        get_output("aligned")
+    with pytest.raises(ConfigError, match="valid steps are"):
+        get_step("align")
+
+
+def test_every_output_has_one_path_and_one_step_writing_it() -> None:
+    paths = [str(o.pattern("root")) for o in OUTPUTS]
+    assert len(set(paths)) == len(paths)
+    written = [key for step in STEPS for key in step.outputs]
+    assert sorted(written) == sorted(o.key for o in OUTPUTS)
+
+
+def test_every_step_reads_what_an_earlier_step_writes() -> None:
+    done = {"samples"}
+    for step in STEPS:
+        for item in step.inputs:
+            assert item.key in done, f"{step.name} reads {item.key} before it is written"
+        done.update(step.outputs)
+
+
+def test_images_have_axes_tables_none_and_stages_name_images() -> None:
+    for output in OUTPUTS:
+        assert (output.axes is not None) == output.is_image, output.key
+    for stage in STAGES:
+        image = get_output(stage.image)
+        assert image.is_image and image.axes == stage.axes, stage.name
+        for _, key in stage.labels:
+            assert get_output(key).axes == "yx", (stage.name, key)
+
+
+def test_kernels_take_the_inputs_and_params_the_table_gives() -> None:
+    workflow = Workflow.for_tile(Config(), n_cycles=3)
+    wildcards = {"plate": "1", "well": "A1", "tile": "0", "cycle": "1"}
+    for step in STEPS:
+        args = [object()] * len(step.inputs)
+        inspect.signature(step.kernel).bind(*args, **step.params(workflow, wildcards))
+
+
+def test_workflow_resolves_gathered_and_picked_inputs(tmp_path) -> None:
+    sbs = pd.DataFrame(
+        [
+            {"sample_fp": f"raw_{w}_{t}_{c}.nd2", "plate": "1", "well": w, "tile": t, "cycle": c}
+            for w in ("A1", "B1")
+            for t in ("10", "2")
+            for c in ("3", "1", "2")
+        ]
+    )
+    workflow = Workflow(Config(), {"sbs": sbs})
+    wc = {"plate": "1", "well": "A1", "tile": "10"}
+    inputs = workflow.step_inputs(get_step("align_sbs"), wc)
+    cycles = [p.rsplit("_C-", 1)[1].split("__")[0] for p in inputs["convert_sbs"]]
+    assert cycles == ["1", "2", "3"]  # acquisition order, not the table's
+    field = workflow.step_inputs(get_step("apply_ic_field_sbs"), wc)["calculate_ic_sbs"]
+    assert field.endswith("P-1_W-A1_C-1__ic_field.tiff")  # sbs.cyto_cycle 0: first cycle
+    tiles = workflow.step_inputs(get_step("combine_reads"), {"plate": "1", "well": "B1"})
+    assert list(tiles["call_reads"]) == [2, 10]
+    raw = workflow.step_inputs(get_step("convert_sbs"), {**wc, "cycle": "2"})["samples"]
+    assert raw == ["raw_A1_10_2.nd2"]
+    assert len(workflow.targets("convert_sbs")) == 12
+    assert len(workflow.targets("combine_cells")) == 2

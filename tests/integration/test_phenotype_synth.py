@@ -1,7 +1,7 @@
 """The phenotype module against the synthetic screen's ground truth.
 
 Three 1024 x 1024 phenotype tiles (about 150 cells each) and the empty tile of one well
-go through :func:`opsflow.phenotype.process_tile` once per module. The illumination
+go through the phenotype rows of the steps table (``opsflow.steps.run_tile``) once. The illumination
 field given is the generator's true field and ``dark_level`` its camera offset: both
 are inputs the module receives (from preprocess and from the camera's specification),
 so the tests measure the phenotype steps, not the field estimation.
@@ -14,13 +14,13 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from _tiles import phenotype_tile
 
 from opsflow.phenotype import (
     PhenotypeParams,
     extract_features,
     feature_columns,
     minimal_columns,
-    process_tile,
 )
 from opsflow.synth import SynthParams, make_phenotype_tile
 from opsflow.tables import combine_tiles
@@ -53,7 +53,7 @@ def tiles():
     out = []
     for t in range(SYNTH.tiles_per_well):
         truth = make_phenotype_tile(SYNTH, "A1", t)
-        out.append((truth, process_tile(truth.image, params=PARAMS, field=truth.illumination)))
+        out.append((truth, phenotype_tile(truth.image, params=PARAMS, field=truth.illumination)))
     return out
 
 
@@ -180,7 +180,7 @@ def test_per_gene_effects_visible_when_grouped_by_true_gene(matched_cells):
 
 def test_empty_tile_gives_empty_tables_with_the_right_columns():
     truth = make_phenotype_tile(SYNTH, "A1", SYNTH.tiles_per_well)
-    result = process_tile(truth.image, params=PARAMS, field=truth.illumination)
+    result = phenotype_tile(truth.image, params=PARAMS, field=truth.illumination)
     assert result.nuclei.max() == 0 and result.cells.max() == 0
     assert not result.identified_cytoplasms.any()
     assert result.features.empty
@@ -222,7 +222,7 @@ def test_cytoplasm_is_every_cell_minus_its_own_nucleus(tiles):
 
 def test_per_well_table_round_trips_through_parquet(tiles, tmp_path):
     empty = make_phenotype_tile(SYNTH, "A1", SYNTH.tiles_per_well)
-    empty_result = process_tile(empty.image, params=PARAMS, field=empty.illumination)
+    empty_result = phenotype_tile(empty.image, params=PARAMS, field=empty.illumination)
     tables = {t: result.features for t, (_, result) in enumerate(tiles)}
     tables[SYNTH.tiles_per_well] = empty_result.features
     well = combine_tiles(tables, plate="1", well="A1")
@@ -241,6 +241,6 @@ def test_per_well_table_round_trips_through_parquet(tiles, tmp_path):
 def test_alignment_disabled_is_a_no_op():
     truth = make_phenotype_tile(dataclasses.replace(SYNTH, sbs_tile_shape=(96, 96)), "A1", 0)
     params = dataclasses.replace(PARAMS, align=False)
-    result = process_tile(truth.image, params=params, field=truth.illumination)
+    result = phenotype_tile(truth.image, params=params, field=truth.illumination)
     np.testing.assert_array_equal(result.aligned, result.illumination_corrected)
     assert not result.channel_shifts.any()

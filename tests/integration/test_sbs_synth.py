@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sps
+from _tiles import sbs_tile
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
@@ -13,7 +14,6 @@ from opsflow.sbs import (
     bases_to_array,
     estimate_crosstalk,
     estimate_cycle_shifts,
-    process_tile,
     reads_columns,
 )
 from opsflow.segment import SEGMENTATION_STATS_COLUMNS
@@ -35,7 +35,7 @@ def runs(library):
     out = []
     for well, tile in TILES:
         truth = make_sbs_tile(PARAMS, well, tile)
-        out.append((truth, process_tile(truth.image, library=library)))
+        out.append((truth, sbs_tile(truth.image, library=library)))
     return out
 
 
@@ -172,7 +172,7 @@ def test_crosstalk_estimate_matches_truth(runs):
 
 def test_empty_tile_gives_empty_tables_with_columns(library):
     empty = make_sbs_tile(PARAMS, "A1", PARAMS.tiles_per_well)
-    res = process_tile(empty.image, library=library)
+    res = sbs_tile(empty.image, library=library)
     assert res.cells_table.empty and list(res.cells_table.columns) == list(CELLS_COLUMNS)
     assert res.cell_info.empty and list(res.cell_info.columns) == list(CELL_INFO_COLUMNS)
     assert list(res.reads.columns) == reads_columns(PARAMS.n_cycles)

@@ -4,9 +4,8 @@ Steps, each named after its output: :func:`illumination_corrected`,
 :func:`align_channels` (``aligned``), :func:`segment_phenotype` (``nuclei``, ``cells``,
 with the segmenter SBS uses), :func:`identify_cytoplasm` (``identified_cytoplasms``),
 :func:`extract_features` (per-cell features) and :func:`extract_minimal` (the table
-merged with SBS).
-:func:`process_tile` chains the steps; :class:`PhenotypeParams` holds every setting
-with its default.
+merged with SBS); the ``*_step`` functions apply :class:`PhenotypeParams`, which holds
+every setting with its default.
 """
 
 from opsflow.phenotype.align import (
@@ -35,12 +34,10 @@ from opsflow.phenotype.params import (
     phenotype_segment_params,
 )
 from opsflow.phenotype.pipeline import (
-    PhenotypeTileResult,
     align_step,
     align_tile,
     features_step,
     illumination_corrected_step,
-    process_tile,
     segment_step,
 )
 from opsflow.phenotype.segmentation import segment_phenotype
@@ -58,7 +55,6 @@ __all__ = [
     "AlignStep",
     "LabelMismatchError",
     "PhenotypeParams",
-    "PhenotypeTileResult",
     "align_channels",
     "align_tile",
     "apply_channel_shifts",
@@ -71,7 +67,6 @@ __all__ = [
     "illumination_corrected",
     "minimal_columns",
     "phenotype_segment_params",
-    "process_tile",
     "registration_image",
     "segment_phenotype",
 ]

@@ -1,19 +1,15 @@
 """The phenotype steps with their settings applied: one function per workflow checkpoint.
 
-The Snakemake rules (one step each, writing a checkpoint) and :func:`process_tile` (all
-steps in memory, for tests and benchmarks) call the same functions with the same
-settings of :class:`PhenotypeParams`.
+Each ``*_step`` maps :class:`PhenotypeParams` onto one algorithm; the steps table
+(:data:`opsflow.steps.STEPS`) calls them, in the workflow's jobs and in memory alike.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from opsflow.phenotype.align import apply_channel_shifts, estimate_channel_shifts
-from opsflow.phenotype.cytoplasm import identify_cytoplasm
 from opsflow.phenotype.features import extract_features, extract_minimal
 from opsflow.phenotype.illumination import illumination_corrected
 from opsflow.phenotype.params import PhenotypeParams
@@ -21,29 +17,12 @@ from opsflow.phenotype.segmentation import segment_phenotype
 from opsflow.segment import segmentation_stats
 
 __all__ = [
-    "PhenotypeTileResult",
     "align_step",
     "align_tile",
     "features_step",
     "illumination_corrected_step",
-    "process_tile",
     "segment_step",
 ]
-
-
-@dataclass(frozen=True)
-class PhenotypeTileResult:
-    """Every phenotype output of one tile, named as the pipeline's files are."""
-
-    illumination_corrected: np.ndarray
-    channel_shifts: np.ndarray
-    aligned: np.ndarray
-    nuclei: np.ndarray
-    cells: np.ndarray
-    identified_cytoplasms: np.ndarray
-    segmentation_stats: pd.DataFrame
-    features: pd.DataFrame
-    minimal: pd.DataFrame
 
 
 def align_tile(
@@ -116,39 +95,3 @@ def features_step(
         foci_noise_factor=p.foci_noise_factor,
     )
     return features, extract_minimal(aligned, nuclei, cells, channel_names=p.channel_names)
-
-
-def process_tile(
-    image: np.ndarray,
-    *,
-    params: PhenotypeParams | None = None,
-    field: np.ndarray | None = None,
-) -> PhenotypeTileResult:
-    """Run every phenotype step on one (C, Y, X) tile.
-
-    Parameters
-    ----------
-    image : ndarray, shape (C, Y, X)
-        Preprocessed tile, channels in ``params.channel_names`` order.
-    params : PhenotypeParams, optional
-        Settings; defaults if None.
-    field : ndarray, optional
-        Illumination field of the tile's well; None applies no correction.
-    """
-    p = params if params is not None else PhenotypeParams()
-    corrected = illumination_corrected_step(image, field, p)
-    aligned, shifts = align_tile(corrected, params=p)
-    nuclei, cells, stats = segment_step(aligned, p)
-    cytoplasm = identify_cytoplasm(nuclei, cells)
-    features, minimal = features_step(aligned, nuclei, cells, cytoplasm, p)
-    return PhenotypeTileResult(
-        illumination_corrected=corrected,
-        channel_shifts=shifts,
-        aligned=aligned,
-        nuclei=nuclei,
-        cells=cells,
-        identified_cytoplasms=cytoplasm,
-        segmentation_stats=stats,
-        features=features,
-        minimal=minimal,
-    )

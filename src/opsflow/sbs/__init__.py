@@ -5,8 +5,8 @@ Steps, each named after its output: :func:`align_cycles` (``aligned``),
 :func:`find_peaks` (``peaks``), :func:`max_filter` (``max_filtered``),
 :func:`illumination_corrected`, segmentation (:mod:`opsflow.segment`),
 :func:`extract_bases` (``bases``), :func:`call_reads` (``reads``),
-:func:`call_cells` (``cells``) and :func:`cell_info`. :func:`process_tile` chains
-them; :class:`SbsParams` holds every setting with its default.
+:func:`call_cells` (``cells``) and :func:`cell_info`; the ``*_step`` functions apply
+:class:`SbsParams`, which holds every setting with its default.
 """
 
 from opsflow.sbs.align import (
@@ -27,7 +27,6 @@ from opsflow.sbs.illumination import illumination_corrected
 from opsflow.sbs.params import SbsParams
 from opsflow.sbs.peaks import find_peaks, peak_threshold
 from opsflow.sbs.pipeline import (
-    SbsTileResult,
     align_step,
     call_cells_step,
     call_reads_step,
@@ -36,7 +35,6 @@ from opsflow.sbs.pipeline import (
     illumination_corrected_step,
     log_filter_step,
     max_filter_step,
-    process_tile,
     segment_step,
     standard_deviation_step,
 )
@@ -64,7 +62,6 @@ __all__ = [
     "CELLS_COLUMNS",
     "CELL_INFO_COLUMNS",
     "SbsParams",
-    "SbsTileResult",
     "align_cycles",
     "bases_to_array",
     "call_cells",
@@ -80,7 +77,6 @@ __all__ = [
     "log_filter",
     "max_filter",
     "peak_threshold",
-    "process_tile",
     "quality",
     "reads_columns",
     "standard_deviation",

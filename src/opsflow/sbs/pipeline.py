@@ -1,15 +1,13 @@
 """The SBS steps with their settings applied: one function per workflow checkpoint.
 
-Each ``*_step`` maps :class:`SbsParams` onto one algorithm, so the Snakemake rules
-(one step each, writing a checkpoint) and :func:`process_tile` (all steps in memory,
-for the demo, tests and benchmarks) run exactly the same code with the same settings.
+Each ``*_step`` maps :class:`SbsParams` onto one algorithm; the steps table
+(:data:`opsflow.steps.STEPS`) calls them, in the workflow's jobs and in memory alike.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,7 +15,7 @@ import pandas as pd
 from opsflow.errors import OpsflowError
 from opsflow.sbs.align import align_cycles
 from opsflow.sbs.bases import extract_bases
-from opsflow.sbs.cells import call_cells, cell_info
+from opsflow.sbs.cells import call_cells
 from opsflow.sbs.filters import log_filter, max_filter, standard_deviation
 from opsflow.sbs.illumination import illumination_corrected
 from opsflow.sbs.params import SbsParams
@@ -26,7 +24,6 @@ from opsflow.sbs.reads import call_reads
 from opsflow.segment import SegmentParams, cytoplasm_image, segment, segmentation_stats
 
 __all__ = [
-    "SbsTileResult",
     "align_step",
     "call_cells_step",
     "call_reads_step",
@@ -35,32 +32,11 @@ __all__ = [
     "illumination_corrected_step",
     "log_filter_step",
     "max_filter_step",
-    "process_tile",
     "segment_step",
     "standard_deviation_step",
 ]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SbsTileResult:
-    """Every SBS output of one tile, named as the pipeline's files are."""
-
-    aligned: np.ndarray
-    log_filtered: np.ndarray
-    standard_deviation: np.ndarray
-    peaks: np.ndarray
-    max_filtered: np.ndarray
-    illumination_corrected: np.ndarray
-    nuclei: np.ndarray
-    cells: np.ndarray
-    segmentation_stats: pd.DataFrame
-    peak_threshold: float
-    bases: pd.DataFrame
-    reads: pd.DataFrame
-    cells_table: pd.DataFrame
-    cell_info: pd.DataFrame
 
 
 def align_step(image: np.ndarray | Sequence[np.ndarray], p: SbsParams) -> np.ndarray:
@@ -180,52 +156,4 @@ def call_cells_step(
         prefix_column=p.library_prefix_column,
         gene_symbol_column=p.library_gene_symbol_column,
         gene_id_column=p.library_gene_id_column,
-    )
-
-
-def process_tile(
-    image: np.ndarray,
-    *,
-    params: SbsParams | None = None,
-    segment_params: SegmentParams | None = None,
-    field: np.ndarray | None = None,
-    library: pd.DataFrame | None = None,
-) -> SbsTileResult:
-    """Run every SBS step on one tile of raw cycles (cycle, channel, Y, X).
-
-    Parameters
-    ----------
-    image : ndarray, shape (cycle, channel, Y, X)
-    params, segment_params
-        Settings; defaults if None.
-    field : ndarray, optional
-        Illumination field for the segmentation image.
-    library : DataFrame, optional
-        Barcode library for mapping reads.
-    """
-    p = params if params is not None else SbsParams()
-    aligned = align_step(image, p)
-    logged = log_filter_step(aligned, p)
-    std = standard_deviation_step(logged, p)
-    peaks = find_peaks_step(std, p)
-    maxed = max_filter_step(logged, p)
-    corrected = illumination_corrected_step(aligned, field, p)
-    nuclei, cells, stats = segment_step(corrected, p, segment_params)
-    bases = extract_bases_step(peaks, maxed, cells, p)
-    reads = call_reads_step(bases, p, image.shape[0])
-    return SbsTileResult(
-        aligned=aligned,
-        log_filtered=logged,
-        standard_deviation=std,
-        peaks=peaks,
-        max_filtered=maxed,
-        illumination_corrected=corrected,
-        nuclei=nuclei,
-        cells=cells,
-        segmentation_stats=stats,
-        peak_threshold=bases.attrs["peak_threshold"],
-        bases=bases,
-        reads=reads,
-        cells_table=call_cells_step(reads, library, p),
-        cell_info=cell_info(nuclei, cells),
     )

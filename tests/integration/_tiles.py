@@ -58,8 +58,11 @@ def sbs_tile(
     library: pd.DataFrame | None = None,
 ) -> SimpleNamespace:
     """Every SBS output of one (cycle, channel, Y, X) tile, by attribute."""
-    fields = dataclasses.asdict(params) if params is not None else {}
-    settings = SbsSettings(**fields, segmentation=segment_params or SegmentParams())
+    p = params if params is not None else SbsParams()
+    fields = {f.name: getattr(p, f.name) for f in dataclasses.fields(SbsParams)}
+    if segment_params is not None:
+        fields["segmentation"] = segment_params
+    settings = SbsSettings(**fields)
     config = dataclasses.replace(Config(), sbs=settings)
     workflow = Workflow.for_tile(config, n_cycles=image.shape[0], library=library)
     known = {"convert_sbs": list(image), "calculate_ic_sbs": field}

@@ -17,6 +17,7 @@ import pytest
 from _tiles import phenotype_tile
 
 from opsflow.phenotype import (
+    ChannelAlignParams,
     PhenotypeParams,
     extract_features,
     feature_columns,
@@ -240,7 +241,7 @@ def test_per_well_table_round_trips_through_parquet(tiles, tmp_path):
 
 def test_alignment_disabled_is_a_no_op():
     truth = make_phenotype_tile(dataclasses.replace(SYNTH, sbs_tile_shape=(96, 96)), "A1", 0)
-    params = dataclasses.replace(PARAMS, align=False)
+    params = dataclasses.replace(PARAMS, align=ChannelAlignParams(enabled=False))
     result = phenotype_tile(truth.image, params=params, field=truth.illumination)
     np.testing.assert_array_equal(result.aligned, result.illumination_corrected)
     assert not result.channel_shifts.any()

@@ -249,7 +249,7 @@ def test_written_screen_layout(small_screen: dict, small_params: SynthParams) ->
     assert len(sbs) == n_tiles * small_params.n_cycles and len(ph) == n_tiles
     assert all((root / f).is_file() for f in [*sbs["sample_fp"], *ph["sample_fp"]])
     text = small_screen["config"].read_text()
-    for key in ("all:", "preprocess:", "sbs:", "phenotype:", "sbs_channel_order_flip: true"):
+    for key in ("all:", "preprocess:", "sbs:", "phenotype:", "channel_order_flip: true"):
         assert key in text
     library = pd.read_csv(small_screen["library"], sep="\t")
     assert library.equals(make_library(small_params))

@@ -560,7 +560,7 @@ def test_explicit_omezarr_targets_export_the_default_stages_when_exports_are_off
             ["align_sbs", "aligned_sbs"],
             ["sbs.omezarr_stages", "'aligned_sbs'", "align_sbs, apply_ic_field_sbs", "max_filter"],
         ),
-        ("sbs", "peak_width", "x", ["sbs.peak_width", "integer", "'x'"]),
+        ("sbs", "find_peaks", {"width": "x"}, ["sbs.find_peaks.width", "integer", "'x'"]),
         (
             "phenotype",
             "omezarr_max_level",
@@ -581,12 +581,9 @@ def test_bad_config_fails_before_any_job(
     capsys: pytest.CaptureFixture[str],
 ):
     data = yaml.safe_load(yaml.safe_dump(base_config))
-    for module, name in (
-        ("preprocess", "sbs_samples_fp"),
-        ("preprocess", "phenotype_samples_fp"),
-        ("sbs", "library_path"),
-    ):
-        data[module][name] = str(screen["root"] / data[module][name])
+    for inputs in (data["preprocess"]["sbs"], data["preprocess"]["phenotype"]):
+        inputs["samples_fp"] = str(screen["root"] / inputs["samples_fp"])
+    data["sbs"]["library_path"] = str(screen["root"] / data["sbs"]["library_path"])
     load_config(data, base_dir=tmp_path)  # valid before the one change below
     data[section][key] = value
     config = _write_config(tmp_path / "bad.yml", data)

@@ -29,7 +29,7 @@ def test_synthetic_screen_config_is_valid_for_both_validators(small_screen) -> N
     jsonschema.validate(data, config_schema())
     config = load_config(data, base_dir=small_screen["root"])
     assert Path(config.sbs.library_path).is_file()
-    assert Path(config.preprocess.sbs_samples_fp).is_file()
+    assert Path(config.preprocess.sbs.samples_fp).is_file()
     assert config.sbs.channel_names == ("DAPI", "G", "T", "A", "C")
 
 
@@ -37,7 +37,23 @@ def test_synthetic_screen_config_is_valid_for_both_validators(small_screen) -> N
     ("data", "message", "schema_rejects"),
     [
         ({"sbs": {"peak_widht": 3}}, "sbs: unknown key peak_widht; valid keys are", True),
-        ({"sbs": {"peak_width": "3"}}, "sbs.peak_width must be an integer, found '3'", True),
+        (
+            {"sbs": {"find_peaks": {"width": "3"}}},
+            "sbs.find_peaks.width must be an integer, found '3'",
+            True,
+        ),
+        ({"sbs": {"align_window": 0.3}}, "sbs.align_window has moved: set sbs.align.window", True),
+        (
+            {"preprocess": {"sbs_samples_fp": "x.tsv"}},
+            "preprocess.sbs_samples_fp has moved: set preprocess.sbs.samples_fp instead.",
+            True,
+        ),
+        ({"phenotype": {"align": False}}, "set phenotype.align.enabled: false instead", True),
+        (
+            {"preprocess": {"sbs": {"n_z_planes": 0}}},
+            "preprocess.sbs: n_z_planes must be >= 1",
+            False,
+        ),
         ({"all": {"omezarr_export_default": "yes"}}, "must be true or false", True),
         ({"all": {"omezarr_ngff_version": "0.3"}}, "must be one of 0.4, 0.5", True),
         ({"sbs": {"omezarr_chunk_shape": [1, 512]}}, "list of 3 integer", True),
@@ -186,3 +202,31 @@ def test_bad_export_option_names_its_key(data, message) -> None:
         load_config(data)
     assert str(excinfo.value).startswith(message)
     assert "\n" not in str(excinfo.value)
+
+
+def test_every_moved_key_names_a_real_key_and_fails_with_it() -> None:
+    from opsflow.config._moved import MOVED
+
+    defaults = Config()
+    for section, moved in MOVED.items():
+        for old, new in moved.items():
+            value = defaults.section(section)
+            for part in new.split("."):
+                value = getattr(value, part)  # the new key exists, with this default
+            nested: dict = {}
+            *parents, leaf = new.split(".")
+            target = nested
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[leaf] = _jsonable(value)
+            load_config({section: nested})  # the new key is accepted
+            with pytest.raises(ConfigError, match=f"set {section}.{new} instead"):
+                load_config({section: {old: _jsonable(value)}})
+
+
+def _jsonable(value):
+    if dataclasses.is_dataclass(value):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value

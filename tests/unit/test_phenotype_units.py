@@ -13,6 +13,8 @@ from opsflow.errors import ConfigError, OpsflowError
 from opsflow.phenotype import (
     STATS,
     AlignStep,
+    ChannelAlignParams,
+    FociParams,
     LabelMismatchError,
     PhenotypeParams,
     align_channels,
@@ -240,17 +242,21 @@ def test_segment_phenotype_names_missing_channels():
     [
         ({"cyto_reducer": "sum"}, "mean"),
         ({"dapi_channel": "Hoechst"}, "channel_names"),
-        ({"foci_channel": "GFP"}, "channel_names"),
-        ({"align_steps": (AlignStep("GFP"),)}, "channel_names"),
-        ({"align_offsets": (("GFP", 1.0, 0.0),)}, "channel_names"),
+        ({"foci": FociParams(channel="GFP")}, "foci.channel"),
+        ({"align": ChannelAlignParams(steps=(AlignStep("GFP"),))}, "channel_names"),
+        ({"align": ChannelAlignParams(offsets=(("GFP", 1.0, 0.0),))}, "channel_names"),
         ({"channel_names": ("DAPI", "DAPI")}, "unique"),
-        ({"align_window": 0.0}, "align_window"),
         ({"dark_level": -1.0}, "dark_level"),
     ],
 )
 def test_params_reject_bad_choices(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         PhenotypeParams(**kwargs)
+
+
+def test_align_section_rejects_a_window_outside_the_tile():
+    with pytest.raises(ConfigError, match=r"phenotype\.align\.window"):
+        ChannelAlignParams(window=0.0)
 
 
 def test_align_step_rejects_bad_method_and_roles():

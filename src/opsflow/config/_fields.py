@@ -123,7 +123,9 @@ def parse_dataclass(cls: type, data: Mapping[str, Any], where: str, *, base: Any
     }
     try:
         return cls(**values) if base is None else dataclasses.replace(base, **values)
-    except ConfigError:
+    except ConfigError as exc:
+        if where and not str(exc).startswith(where.split(".")[0] + "."):
+            raise ConfigError(f"{where}: {exc}") from None  # a section that names no key
         raise
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where or 'configuration'}: {exc}") from exc

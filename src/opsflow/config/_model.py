@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opsflow.config._fields import doc_rows, parse_dataclass, schema_for
+from opsflow.config._moved import check_moved_keys
 from opsflow.errors import ConfigError, OpsflowError
 from opsflow.export import default_stages, stages_of
 from opsflow.io import ExportOptions
 from opsflow.paths import MODULES
 from opsflow.phenotype import PhenotypeParams
+from opsflow.preprocess import ConvertParams, IcFieldParams
 from opsflow.sbs import SbsParams
-from opsflow.segment import SegmentParams
 
 __all__ = [
     "AllSettings",
@@ -101,36 +102,29 @@ class OmeZarrSettings:
 
 
 @dataclass(frozen=True)
+class ModalityInputs(ConvertParams):
+    """One modality's samples table and how its raw files are converted."""
+
+    samples_fp: str | None = _help(
+        None,
+        "TSV of raw files: sample_fp, plate, well, tile (and cycle for SBS); relative to "
+        "the config.",
+    )
+
+
+@dataclass(frozen=True)
 class PreprocessSettings(OmeZarrSettings):
     """Inputs and conversion of the raw acquisitions, and illumination fields."""
 
-    sbs_samples_fp: str | None = _help(
-        None, "TSV of SBS raw files: sample_fp, plate, well, tile, cycle."
+    sbs: ModalityInputs = field(
+        default_factory=ModalityInputs, metadata={"help": "SBS raw files and their conversion."}
     )
-    phenotype_samples_fp: str | None = _help(
-        None, "TSV of phenotype raw files: sample_fp, plate, well, tile."
+    phenotype: ModalityInputs = field(
+        default_factory=ModalityInputs,
+        metadata={"help": "Phenotype raw files and their conversion."},
     )
-    sbs_channel_order_flip: bool = _help(
-        False,
-        "Reverse the channel order stored in the SBS files during conversion, so the "
-        "converted tiles follow sbs.channel_names (e.g. stored C, A, T, G, DAPI).",
-    )
-    phenotype_channel_order_flip: bool = _help(
-        False, "Reverse the stored phenotype channel order during conversion."
-    )
-    sbs_n_z_planes: int | None = _help(None, "Z planes to max-project in SBS files; null: none.")
-    phenotype_n_z_planes: int | None = _help(
-        None, "Z planes to max-project in phenotype files; null: none."
-    )
-    sbs_pixel_size_um: float | None = _help(
-        None, "SBS pixel size in micrometres, used where the files record none."
-    )
-    phenotype_pixel_size_um: float | None = _help(
-        None, "Phenotype pixel size in micrometres, used where the files record none."
-    )
-    ic_percentile: float = _help(2.0, "The illumination field is divided by this percentile.")
-    ic_smooth: int | None = _help(
-        None, "Median radius of the illumination field in px; null scales with the image."
+    ic: IcFieldParams = field(
+        default_factory=IcFieldParams, metadata={"help": "Illumination-correction fields."}
     )
 
     def __post_init__(self) -> None:
@@ -140,10 +134,6 @@ class PreprocessSettings(OmeZarrSettings):
 @dataclass(frozen=True)
 class SbsSettings(OmeZarrSettings, SbsParams):
     """SBS steps, segmentation and exports."""
-
-    segmentation: SegmentParams = field(
-        default_factory=SegmentParams, metadata={"help": "Segmentation of the SBS tiles."}
-    )
 
     def __post_init__(self) -> None:
         SbsParams.__post_init__(self)
@@ -211,6 +201,7 @@ def load_config(data: Mapping[str, Any] | None, *, base_dir: str | Path | None =
     sentence naming the key and the valid choices. Relative paths are resolved against
     ``base_dir``.
     """
+    check_moved_keys(data or {})
     config = parse_dataclass(Config, dict(data or {}), "")
     for module in config.all.modules:
         if module not in MODULES:
@@ -229,8 +220,13 @@ def load_config(data: Mapping[str, Any] | None, *, base_dir: str | Path | None =
         all=dataclasses.replace(config.all, root_fp=resolve(config.all.root_fp)),
         preprocess=dataclasses.replace(
             config.preprocess,
-            sbs_samples_fp=resolve(config.preprocess.sbs_samples_fp),
-            phenotype_samples_fp=resolve(config.preprocess.phenotype_samples_fp),
+            **{
+                m: dataclasses.replace(s, samples_fp=resolve(s.samples_fp))
+                for m, s in (
+                    ("sbs", config.preprocess.sbs),
+                    ("phenotype", config.preprocess.phenotype),
+                )
+            },
         ),
         sbs=dataclasses.replace(config.sbs, library_path=resolve(config.sbs.library_path)),
     )

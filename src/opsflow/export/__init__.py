@@ -3,6 +3,7 @@
 from opsflow.export._export import export_stage, pixel_size_from_metadata
 from opsflow.export._stages import (
     STAGES,
+    Channels,
     Stage,
     channel_labels,
     default_stages,
@@ -12,6 +13,7 @@ from opsflow.export._stages import (
 
 __all__ = [
     "STAGES",
+    "Channels",
     "Stage",
     "channel_labels",
     "default_stages",

@@ -9,14 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from opsflow.errors import ConfigError
 from opsflow.paths import MODULES
 
-__all__ = ["STAGES", "Stage", "channel_labels", "default_stages", "get_stage", "stages_of"]
+__all__ = [
+    "STAGES",
+    "Channels",
+    "Stage",
+    "channel_labels",
+    "default_stages",
+    "get_stage",
+    "stages_of",
+]
 
 
-@dataclass(frozen=True)
+class Channels(StrEnum):
+    """How a stage's channels are named."""
+
+    CHANNELS = "channels"  # the modality's channel names
+    BASES = "bases"  # the SBS base channels
+    IC = "ic"  # "IC field" plus each channel name
+    SINGLE = "single"  # one channel called by the stage's title
+
+
+@dataclass(frozen=True, kw_only=True)
 class Stage:
     """One exportable checkpoint.
 
@@ -52,7 +70,7 @@ class Stage:
     store_dir: str
     store_what: str
     axes: str
-    channels: str
+    channels: Channels
     labels: tuple[tuple[str, str], ...] = ()
     title: str = ""
     default: bool = True
@@ -64,147 +82,165 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("convert_sbs", "preprocess", "sbs", "convert_sbs", "sbs", "image", "cyx", "channels"),
     Stage(
-        "convert_phenotype",
-        "preprocess",
-        "phenotype",
-        "convert_phenotype",
-        "phenotype",
-        "image",
-        "cyx",
-        "channels",
+        name="convert_sbs",
+        module="preprocess",
+        modality="sbs",
+        image="convert_sbs",
+        store_dir="sbs",
+        store_what="image",
+        axes="cyx",
+        channels=Channels.CHANNELS,
     ),
     Stage(
-        "calculate_ic_sbs",
-        "preprocess",
-        "sbs",
-        "calculate_ic_sbs",
-        "ic_fields/sbs",
-        "ic_field",
-        "cyx",
-        "ic",
+        name="convert_phenotype",
+        module="preprocess",
+        modality="phenotype",
+        image="convert_phenotype",
+        store_dir="phenotype",
+        store_what="image",
+        axes="cyx",
+        channels=Channels.CHANNELS,
+    ),
+    Stage(
+        name="calculate_ic_sbs",
+        module="preprocess",
+        modality="sbs",
+        image="calculate_ic_sbs",
+        store_dir="ic_fields/sbs",
+        store_what="ic_field",
+        axes="cyx",
+        channels=Channels.IC,
         default=False,
     ),
     Stage(
-        "calculate_ic_phenotype",
-        "preprocess",
-        "phenotype",
-        "calculate_ic_phenotype",
-        "ic_fields/phenotype",
-        "ic_field",
-        "cyx",
-        "ic",
+        name="calculate_ic_phenotype",
+        module="preprocess",
+        modality="phenotype",
+        image="calculate_ic_phenotype",
+        store_dir="ic_fields/phenotype",
+        store_what="ic_field",
+        axes="cyx",
+        channels=Channels.IC,
         default=False,
     ),
-    Stage("align_sbs", "sbs", "sbs", "align_sbs", "aligned", "aligned", "tcyx", "channels"),
     Stage(
-        "apply_ic_field_sbs",
-        "sbs",
-        "sbs",
-        "apply_ic_field_sbs",
-        "illumination_corrected",
-        "illumination_corrected",
-        "cyx",
-        "channels",
+        name="align_sbs",
+        module="sbs",
+        modality="sbs",
+        image="align_sbs",
+        store_dir="aligned",
+        store_what="aligned",
+        axes="tcyx",
+        channels=Channels.CHANNELS,
     ),
     Stage(
-        "segment_sbs",
-        "sbs",
-        "sbs",
-        "apply_ic_field_sbs",
-        "segmentation",
-        "segmentation",
-        "cyx",
-        "channels",
+        name="apply_ic_field_sbs",
+        module="sbs",
+        modality="sbs",
+        image="apply_ic_field_sbs",
+        store_dir="illumination_corrected",
+        store_what="illumination_corrected",
+        axes="cyx",
+        channels=Channels.CHANNELS,
+    ),
+    Stage(
+        name="segment_sbs",
+        module="sbs",
+        modality="sbs",
+        image="apply_ic_field_sbs",
+        store_dir="segmentation",
+        store_what="segmentation",
+        axes="cyx",
+        channels=Channels.CHANNELS,
         labels=(("nuclei", "segment_sbs_nuclei"), ("cells", "segment_sbs_cells")),
     ),
     Stage(
-        "log_filter",
-        "sbs",
-        "sbs",
-        "log_filter",
-        "log_filtered",
-        "log_filtered",
-        "tcyx",
-        "channels",
+        name="log_filter",
+        module="sbs",
+        modality="sbs",
+        image="log_filter",
+        store_dir="log_filtered",
+        store_what="log_filtered",
+        axes="tcyx",
+        channels=Channels.CHANNELS,
         default=False,
     ),
     Stage(
-        "compute_standard_deviation",
-        "sbs",
-        "sbs",
-        "compute_standard_deviation",
-        "standard_deviation",
-        "standard_deviation",
-        "yx",
-        "single",
+        name="compute_standard_deviation",
+        module="sbs",
+        modality="sbs",
+        image="compute_standard_deviation",
+        store_dir="standard_deviation",
+        store_what="standard_deviation",
+        axes="yx",
+        channels=Channels.SINGLE,
         title="standard deviation",
         default=False,
     ),
     Stage(
-        "find_peaks",
-        "sbs",
-        "sbs",
-        "find_peaks",
-        "peaks",
-        "peaks",
-        "yx",
-        "single",
+        name="find_peaks",
+        module="sbs",
+        modality="sbs",
+        image="find_peaks",
+        store_dir="peaks",
+        store_what="peaks",
+        axes="yx",
+        channels=Channels.SINGLE,
         title="peaks",
         default=False,
     ),
     Stage(
-        "max_filter",
-        "sbs",
-        "sbs",
-        "max_filter",
-        "max_filtered",
-        "max_filtered",
-        "tcyx",
-        "bases",
+        name="max_filter",
+        module="sbs",
+        modality="sbs",
+        image="max_filter",
+        store_dir="max_filtered",
+        store_what="max_filtered",
+        axes="tcyx",
+        channels=Channels.BASES,
         default=False,
     ),
     Stage(
-        "apply_ic_field_phenotype",
-        "phenotype",
-        "phenotype",
-        "apply_ic_field_phenotype",
-        "illumination_corrected",
-        "illumination_corrected",
-        "cyx",
-        "channels",
+        name="apply_ic_field_phenotype",
+        module="phenotype",
+        modality="phenotype",
+        image="apply_ic_field_phenotype",
+        store_dir="illumination_corrected",
+        store_what="illumination_corrected",
+        axes="cyx",
+        channels=Channels.CHANNELS,
     ),
     Stage(
-        "align_phenotype",
-        "phenotype",
-        "phenotype",
-        "align_phenotype",
-        "aligned",
-        "aligned",
-        "cyx",
-        "channels",
+        name="align_phenotype",
+        module="phenotype",
+        modality="phenotype",
+        image="align_phenotype",
+        store_dir="aligned",
+        store_what="aligned",
+        axes="cyx",
+        channels=Channels.CHANNELS,
     ),
     Stage(
-        "segment_phenotype",
-        "phenotype",
-        "phenotype",
-        "align_phenotype",
-        "segmentation",
-        "segmentation",
-        "cyx",
-        "channels",
+        name="segment_phenotype",
+        module="phenotype",
+        modality="phenotype",
+        image="align_phenotype",
+        store_dir="segmentation",
+        store_what="segmentation",
+        axes="cyx",
+        channels=Channels.CHANNELS,
         labels=(("nuclei", "segment_phenotype_nuclei"), ("cells", "segment_phenotype_cells")),
     ),
     Stage(
-        "identify_cytoplasm",
-        "phenotype",
-        "phenotype",
-        "align_phenotype",
-        "cytoplasm",
-        "identified_cytoplasms",
-        "cyx",
-        "channels",
+        name="identify_cytoplasm",
+        module="phenotype",
+        modality="phenotype",
+        image="align_phenotype",
+        store_dir="cytoplasm",
+        store_what="identified_cytoplasms",
+        axes="cyx",
+        channels=Channels.CHANNELS,
         labels=(("cytoplasm", "identify_cytoplasm"),),
     ),
 )
@@ -243,11 +279,11 @@ def channel_labels(
 ) -> list[str]:
     """Channel labels of a stage's store, checked against the TIFF's channel count."""
     names: list[str]
-    if stage.channels == "channels":
+    if stage.channels is Channels.CHANNELS:
         names = list(channel_names)
-    elif stage.channels == "bases":
+    elif stage.channels is Channels.BASES:
         names = list(base_channels)
-    elif stage.channels == "ic":
+    elif stage.channels is Channels.IC:
         names = [f"IC field {c}" for c in channel_names]
     else:
         names = [stage.title]

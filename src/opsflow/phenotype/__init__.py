@@ -30,6 +30,8 @@ from opsflow.phenotype.params import (
     ALIGN_METHODS,
     CYTO_REDUCERS,
     AlignStep,
+    ChannelAlignParams,
+    FociParams,
     PhenotypeParams,
     phenotype_segment_params,
 )
@@ -53,6 +55,8 @@ __all__ = [
     "GEOMETRY",
     "STATS",
     "AlignStep",
+    "ChannelAlignParams",
+    "FociParams",
     "LabelMismatchError",
     "PhenotypeParams",
     "align_channels",

@@ -212,7 +212,7 @@ def foci_per_cell(
     *,
     labels: np.ndarray | None = None,
     radius: int = 3,
-    smooth_sigma: float = 1.0,
+    smooth_sigma: float = 0.5,
     noise_factor: float = 5.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Count foci (bright spots smaller than ``radius``) and their area in every cell.
@@ -274,7 +274,7 @@ def extract_features(
     channel_names: Sequence[str],
     foci_channel: str | None = None,
     foci_radius: int = 3,
-    foci_smooth_sigma: float = 1.0,
+    foci_smooth_sigma: float = 0.5,
     foci_noise_factor: float = 5.0,
 ) -> pd.DataFrame:
     """The per-cell feature table of one tile: one row per cell label.

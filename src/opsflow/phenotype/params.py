@@ -18,6 +18,8 @@ __all__ = [
     "ALIGN_METHODS",
     "CYTO_REDUCERS",
     "AlignStep",
+    "ChannelAlignParams",
+    "FociParams",
     "PhenotypeParams",
     "phenotype_segment_params",
 ]
@@ -52,11 +54,11 @@ class AlignStep:
         """Check the method and that a channel plays one role only."""
         if self.method not in ALIGN_METHODS:
             raise ConfigError(
-                f"phenotype.align_steps method must be one of {ALIGN_METHODS}, got {self.method!r}."
+                f"phenotype.align.steps method must be one of {ALIGN_METHODS}, got {self.method!r}."
             )
         if self.source == self.target or self.source in self.riders:
             raise ConfigError(
-                f"phenotype.align_steps: source {self.source!r} is also the target or a rider."
+                f"phenotype.align.steps: source {self.source!r} is also the target or a rider."
             )
 
 
@@ -95,6 +97,80 @@ _DEFAULT_STEPS = (
 
 
 @dataclass(frozen=True)
+class ChannelAlignParams:
+    """Registration of the channels (:func:`opsflow.phenotype.align_channels`)."""
+
+    enabled: bool = _help(True, "Register the channels (fixed offsets, then steps); false: no-op.")
+    offsets: tuple[tuple[str, float, float], ...] = _help(
+        (),
+        "Known fixed shifts [channel, dy, dx] in px (from a calibration), applied before "
+        "estimation; channel(y, x) ~ reference(y - dy, x - dx).",
+    )
+    steps: tuple[AlignStep, ...] = _help(
+        _DEFAULT_STEPS,
+        "Registrations applied in order, each {source, target, riders, method}; a later "
+        "step may use a channel aligned by an earlier one as its target.",
+    )
+    window: float = _help(
+        1.0, "Side of the central window used for registration, as a fraction of Y and X."
+    )
+    upsample_factor: int = _help(
+        10, "Sub-pixel precision of registration: shifts are found to 1/factor px."
+    )
+    edge_sigma: float = _help(
+        1.5, "Gaussian sigma in px of the gradient used by the 'edges' method."
+    )
+    max_shift: float = _help(
+        5.0,
+        "Largest plausible estimated shift in px; larger estimates are taken as failed "
+        "registrations, logged and not applied.",
+    )
+    order: int = _help(
+        1, "Spline order used to apply sub-pixel shifts (0 = nearest, 1 = linear, 3 = cubic)."
+    )
+
+    def __post_init__(self) -> None:
+        """Check ranges once (channel names are checked by :class:`PhenotypeParams`)."""
+        if not 0 < self.window <= 1:
+            raise ConfigError(f"phenotype.align.window must be in (0, 1], found {self.window}.")
+        if self.upsample_factor < 1:
+            raise ConfigError("phenotype.align.upsample_factor must be >= 1.")
+        if self.edge_sigma <= 0 or self.max_shift <= 0:
+            raise ConfigError("phenotype.align.edge_sigma and max_shift must be > 0.")
+        if self.order not in range(6):
+            raise ConfigError(f"phenotype.align.order must be 0..5, found {self.order}.")
+
+
+@dataclass(frozen=True)
+class FociParams:
+    """Foci counted per cell (:func:`opsflow.phenotype.foci_per_cell`)."""
+
+    channel: str | None = _help(
+        "CENPA", "Channel in which foci are counted per cell; null: no foci features."
+    )
+    radius: int = _help(
+        3,
+        "Radius in px of the white top-hat disk that removes background under foci; "
+        "larger than a focus, smaller than a nucleus.",
+    )
+    smooth_sigma: float = _help(
+        0.5, "Gaussian sigma in px applied to the foci channel before the top-hat."
+    )
+    noise_factor: float = _help(
+        5.0,
+        "Foci are top-hat maxima this many robust standard deviations (1.4826 x MAD of "
+        "the top-hat inside cells) above its median.",
+    )
+
+    def __post_init__(self) -> None:
+        """Check ranges once."""
+        if self.radius < 1 or self.smooth_sigma < 0 or self.noise_factor < 0:
+            raise ConfigError(
+                "phenotype.foci.radius must be >= 1, smooth_sigma and noise_factor >= 0."
+            )
+
+
+@dataclass(frozen=True)
 class PhenotypeParams:
     """All settings of the phenotype steps, from a corrected tile to per-cell features."""
 
@@ -109,35 +185,9 @@ class PhenotypeParams:
         "field; the offset is not illuminated, so dividing it too leaves a background "
         "gradient of the field's shape.",
     )
-    align: bool = _help(
-        True, "Register the channels (fixed offsets, then align_steps); false: no-op."
-    )
-    align_offsets: tuple[tuple[str, float, float], ...] = _help(
-        (),
-        "Known fixed shifts [channel, dy, dx] in px (from a calibration), applied before "
-        "estimation; channel(y, x) ~ reference(y - dy, x - dx).",
-    )
-    align_steps: tuple[AlignStep, ...] = _help(
-        _DEFAULT_STEPS,
-        "Registrations applied in order, each {source, target, riders, method}; a later "
-        "step may use a channel aligned by an earlier one as its target.",
-    )
-    align_window: float = _help(
-        1.0, "Side of the central window used for registration, as a fraction of Y and X."
-    )
-    align_upsample_factor: int = _help(
-        10, "Sub-pixel precision of registration: shifts are found to 1/factor px."
-    )
-    align_edge_sigma: float = _help(
-        1.5, "Gaussian sigma in px of the gradient used by the 'edges' method."
-    )
-    align_max_shift: float = _help(
-        5.0,
-        "Largest plausible estimated shift in px; larger estimates are taken as failed "
-        "registrations, logged and not applied.",
-    )
-    align_interpolation_order: int = _help(
-        1, "Spline order used to apply sub-pixel shifts (0 = nearest, 1 = linear, 3 = cubic)."
+    align: ChannelAlignParams = field(
+        default_factory=ChannelAlignParams,
+        metadata={"help": "Registration of the channels."},
     )
     segmentation: SegmentParams = field(
         default_factory=phenotype_segment_params,
@@ -157,21 +207,8 @@ class PhenotypeParams:
     cyto_reducer: Literal["mean", "median", "max"] = _help(
         "mean", "How cyto_channels combine into one image: 'mean', 'median' or 'max'."
     )
-    foci_channel: str | None = _help(
-        "CENPA", "Channel in which foci are counted per cell; null: no foci features."
-    )
-    foci_radius: int = _help(
-        3,
-        "Radius in px of the white top-hat disk that removes background under foci; "
-        "larger than a focus, smaller than a nucleus.",
-    )
-    foci_smooth_sigma: float = _help(
-        0.5, "Gaussian sigma in px applied to the foci channel before the top-hat."
-    )
-    foci_noise_factor: float = _help(
-        5.0,
-        "Foci are top-hat maxima this many robust standard deviations (1.4826 x MAD of "
-        "the top-hat inside cells) above its median.",
+    foci: FociParams = field(
+        default_factory=FociParams, metadata={"help": "Foci counted per cell."}
     )
 
     def __post_init__(self) -> None:
@@ -187,11 +224,11 @@ class PhenotypeParams:
                 )
 
         known("dapi_channel", self.dapi_channel)
-        for channel, *_ in self.align_offsets:
-            known("align_offsets channel", channel)
-        for step in self.align_steps:
+        for channel, *_ in self.align.offsets:
+            known("align.offsets channel", channel)
+        for step in self.align.steps:
             for channel in (step.source, step.target, *step.riders):
-                known("align_steps channel", channel)
+                known("align.steps channel", channel)
         if not self.cyto_channels:
             raise ConfigError("phenotype.cyto_channels needs at least one channel.")
         for channel in self.cyto_channels:
@@ -200,25 +237,10 @@ class PhenotypeParams:
             raise ConfigError(
                 f"phenotype.cyto_reducer must be one of {CYTO_REDUCERS}, got {self.cyto_reducer!r}."
             )
-        if self.foci_channel is not None:
-            known("foci_channel", self.foci_channel)
-        if not 0 < self.align_window <= 1:
-            raise ConfigError(f"phenotype.align_window must be in (0, 1], got {self.align_window}.")
-        if self.align_upsample_factor < 1:
-            raise ConfigError("phenotype.align_upsample_factor must be >= 1.")
-        if self.align_edge_sigma <= 0 or self.align_max_shift <= 0:
-            raise ConfigError("phenotype.align_edge_sigma and align_max_shift must be > 0.")
-        if self.align_interpolation_order not in range(6):
-            raise ConfigError(
-                "phenotype.align_interpolation_order must be 0..5, "
-                f"got {self.align_interpolation_order}."
-            )
+        if self.foci.channel is not None:
+            known("foci.channel", self.foci.channel)
         if self.dark_level < 0:
             raise ConfigError(f"phenotype.dark_level must be >= 0, got {self.dark_level}.")
-        if self.foci_radius < 1 or self.foci_smooth_sigma < 0 or self.foci_noise_factor < 0:
-            raise ConfigError(
-                "phenotype.foci_radius must be >= 1, foci_smooth_sigma and foci_noise_factor >= 0."
-            )
 
     def index(self, channel: str) -> int:
         """Index of a channel in ``channel_names``."""

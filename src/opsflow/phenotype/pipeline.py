@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from opsflow.params import kwargs
 from opsflow.phenotype.align import apply_channel_shifts, estimate_channel_shifts
 from opsflow.phenotype.features import extract_features, extract_minimal
 from opsflow.phenotype.illumination import illumination_corrected
@@ -30,22 +31,14 @@ def align_tile(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Register a corrected tile with the settings of ``params``; return (aligned, shifts).
 
-    With ``params.align`` false the tile is returned unchanged (a copy) with zero shifts.
+    With ``params.align.enabled`` false the tile is returned unchanged (a copy) with zero shifts.
     """
     p = params if params is not None else PhenotypeParams()
-    if not p.align:
+    if not p.align.enabled:
         return corrected.copy(), np.zeros((corrected.shape[0], 2))
-    shifts = estimate_channel_shifts(
-        corrected,
-        channel_names=p.channel_names,
-        offsets=p.align_offsets,
-        steps=p.align_steps,
-        window=p.align_window,
-        upsample_factor=p.align_upsample_factor,
-        edge_sigma=p.align_edge_sigma,
-        max_shift=p.align_max_shift,
-    )
-    return apply_channel_shifts(corrected, shifts, order=p.align_interpolation_order), shifts
+    estimate = kwargs(p.align, without=("enabled", "order"))
+    shifts = estimate_channel_shifts(corrected, channel_names=p.channel_names, **estimate)
+    return apply_channel_shifts(corrected, shifts, order=p.align.order), shifts
 
 
 def align_step(corrected: np.ndarray, p: PhenotypeParams) -> np.ndarray:
@@ -89,9 +82,9 @@ def features_step(
         cells,
         cytoplasm,
         channel_names=p.channel_names,
-        foci_channel=p.foci_channel,
-        foci_radius=p.foci_radius,
-        foci_smooth_sigma=p.foci_smooth_sigma,
-        foci_noise_factor=p.foci_noise_factor,
+        foci_channel=p.foci.channel,
+        foci_radius=p.foci.radius,
+        foci_smooth_sigma=p.foci.smooth_sigma,
+        foci_noise_factor=p.foci.noise_factor,
     )
     return features, extract_minimal(aligned, nuclei, cells, channel_names=p.channel_names)

@@ -16,9 +16,12 @@ from opsflow.preprocess._convert import (
 )
 from opsflow.preprocess._illumination import calculate_ic_field, ic_smoothing_radius
 from opsflow.preprocess._metadata import METADATA_COLUMNS, combine_metadata, tile_metadata
+from opsflow.preprocess._params import ConvertParams, IcFieldParams
 from opsflow.preprocess._steps import combine_metadata_tables, convert_step
 
 __all__ = [
+    "ConvertParams",
+    "IcFieldParams",
     "METADATA_COLUMNS",
     "PLANE_ORDERS",
     "apply_ic_field",

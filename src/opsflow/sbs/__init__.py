@@ -24,7 +24,15 @@ from opsflow.sbs.cells import (
 )
 from opsflow.sbs.filters import log_filter, max_filter, standard_deviation
 from opsflow.sbs.illumination import illumination_corrected
-from opsflow.sbs.params import SbsParams
+from opsflow.sbs.params import (
+    CallCellsParams,
+    CallReadsParams,
+    CycleAlignParams,
+    FindPeaksParams,
+    LogFilterParams,
+    MaxFilterParams,
+    SbsParams,
+)
 from opsflow.sbs.peaks import find_peaks, peak_threshold
 from opsflow.sbs.pipeline import (
     align_step,
@@ -61,6 +69,12 @@ __all__ = [
     "BASES_COLUMNS",
     "CELLS_COLUMNS",
     "CELL_INFO_COLUMNS",
+    "CallCellsParams",
+    "CallReadsParams",
+    "CycleAlignParams",
+    "FindPeaksParams",
+    "LogFilterParams",
+    "MaxFilterParams",
     "SbsParams",
     "align_cycles",
     "bases_to_array",

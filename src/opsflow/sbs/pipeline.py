@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from opsflow.errors import OpsflowError
+from opsflow.params import kwargs
 from opsflow.sbs.align import align_cycles
 from opsflow.sbs.bases import extract_bases
 from opsflow.sbs.cells import call_cells
@@ -21,7 +22,7 @@ from opsflow.sbs.illumination import illumination_corrected
 from opsflow.sbs.params import SbsParams
 from opsflow.sbs.peaks import find_peaks, peak_threshold
 from opsflow.sbs.reads import call_reads
-from opsflow.segment import SegmentParams, cytoplasm_image, segment, segmentation_stats
+from opsflow.segment import cytoplasm_image, segment, segmentation_stats
 
 __all__ = [
     "align_step",
@@ -66,19 +67,13 @@ def align_step(image: np.ndarray | Sequence[np.ndarray], p: SbsParams) -> np.nda
         channel_names=p.channel_names,
         dapi_channel=p.dapi_channel,
         base_channels=p.base_channels,
-        method=p.align_method,
-        within_cycle=p.align_within_cycle,
-        window=p.align_window,
-        upsample_factor=p.align_upsample_factor,
-        max_within_cycle_shift=p.align_max_within_cycle_shift,
-        spot_suppression=p.align_spot_suppression,
-        order=p.align_interpolation_order,
+        **kwargs(p.align),
     )
 
 
 def log_filter_step(aligned: np.ndarray, p: SbsParams) -> np.ndarray:
     """``log_filtered``: LoG of every frame, DAPI kept raw."""
-    return log_filter(aligned, sigma=p.log_sigma, dapi_index=p.dapi_index)
+    return log_filter(aligned, **kwargs(p.log_filter), dapi_index=p.dapi_index)
 
 
 def standard_deviation_step(logged: np.ndarray, p: SbsParams) -> np.ndarray:
@@ -88,13 +83,13 @@ def standard_deviation_step(logged: np.ndarray, p: SbsParams) -> np.ndarray:
 
 def find_peaks_step(std: np.ndarray, p: SbsParams) -> np.ndarray:
     """``peaks``: local maxima of the standard deviation scored by local contrast."""
-    return find_peaks(std, width=p.peak_width)
+    return find_peaks(std, width=p.find_peaks.width)
 
 
 def max_filter_step(logged: np.ndarray, p: SbsParams) -> np.ndarray:
     """``max_filtered``: base channels only, in ``p.base_channels`` order."""
     dapi, bases_idx = p.dapi_index, list(p.base_indices)
-    maxed = max_filter(logged, width=p.max_filter_width, dapi_index=dapi)
+    maxed = max_filter(logged, **kwargs(p.max_filter), dapi_index=dapi)
     if dapi is not None:
         # max_filter dropped DAPI; base channels keep their relative order.
         keep = [c for c in range(len(p.channel_names)) if c != dapi]
@@ -112,13 +107,13 @@ def illumination_corrected_step(
 
 
 def segment_step(
-    corrected: np.ndarray, p: SbsParams, segment_params: SegmentParams | None = None
+    corrected: np.ndarray, p: SbsParams
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """``nuclei``, ``cells`` and their statistics from the illumination-corrected image."""
     if p.dapi_index is None:
         raise OpsflowError("SBS segmentation needs a DAPI channel; set sbs.dapi_channel.")
     cyto = cytoplasm_image(corrected, indices=list(p.base_indices), reducer=p.cyto_reducer)
-    nuclei, cells = segment(corrected[p.dapi_index], cyto, params=segment_params)
+    nuclei, cells = segment(corrected[p.dapi_index], cyto, params=p.segmentation)
     return nuclei, cells, segmentation_stats(nuclei, cells)
 
 
@@ -126,11 +121,9 @@ def extract_bases_step(
     peaks: np.ndarray, maxed: np.ndarray, cells: np.ndarray, p: SbsParams
 ) -> pd.DataFrame:
     """``bases``: intensities of every candidate read (threshold from the data if unset)."""
-    threshold = (
-        p.peak_threshold
-        if p.peak_threshold is not None
-        else peak_threshold(peaks, noise_factor=p.peak_noise_factor)
-    )
+    threshold = p.find_peaks.threshold
+    if threshold is None:
+        threshold = peak_threshold(peaks, noise_factor=p.find_peaks.noise_factor)
     log.info("peak threshold %.1f", threshold)
     bases = extract_bases(peaks, maxed, cells, threshold=threshold, base_channels=p.base_channels)
     bases.attrs["peak_threshold"] = float(threshold)
@@ -140,7 +133,7 @@ def extract_bases_step(
 def call_reads_step(bases: pd.DataFrame, p: SbsParams, n_cycles: int) -> pd.DataFrame:
     """``reads``: crosstalk estimated from the data and inverted, base and quality per cycle."""
     return call_reads(
-        bases, base_channels=p.base_channels, per_cycle=p.crosstalk_per_cycle, n_cycles=n_cycles
+        bases, base_channels=p.base_channels, **kwargs(p.call_reads), n_cycles=n_cycles
     )
 
 
@@ -148,12 +141,4 @@ def call_cells_step(
     reads: pd.DataFrame, library: pd.DataFrame | None, p: SbsParams
 ) -> pd.DataFrame:
     """``cells``: the top two barcodes of every cell, mapped to the library."""
-    return call_cells(
-        reads,
-        library=library,
-        q_min=p.q_min,
-        mapped_first=p.mapped_first,
-        prefix_column=p.library_prefix_column,
-        gene_symbol_column=p.library_gene_symbol_column,
-        gene_id_column=p.library_gene_id_column,
-    )
+    return call_cells(reads, library=library, **kwargs(p.call_cells))

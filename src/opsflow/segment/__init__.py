@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from opsflow.params import kwargs
 from opsflow.segment.cellpose import CellposeUnavailableError, segment_cellpose
 from opsflow.segment.channels import CYTO_REDUCERS, cytoplasm_image
 from opsflow.segment.classic import (
@@ -60,20 +61,5 @@ def segment(
             nuclei_diameter=p.cellpose_nuclei_diameter,
             remove_border=p.remove_border,
         )
-    return segment_classic(
-        dapi,
-        cyto,
-        nuclei_smooth_sigma=p.nuclei_smooth_sigma,
-        nuclei_threshold_method=p.nuclei_threshold_method,
-        nuclei_threshold_factor=p.nuclei_threshold_factor,
-        nuclei_min_area=p.nuclei_min_area,
-        nuclei_max_area=p.nuclei_max_area,
-        nuclei_split=p.nuclei_split,
-        nuclei_split_min_distance=p.nuclei_split_min_distance,
-        nuclei_noise_factor=p.nuclei_noise_factor,
-        cells_smooth_sigma=p.cells_smooth_sigma,
-        cells_threshold_method=p.cells_threshold_method,
-        cells_threshold_factor=p.cells_threshold_factor,
-        cells_watershed=p.cells_watershed,
-        remove_border=p.remove_border,
-    )
+    cellpose = tuple(f for f in vars(p) if f.startswith("cellpose_"))
+    return segment_classic(dapi, cyto, **kwargs(p, without=("method", *cellpose)))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from opsflow import phenotype, preprocess, sbs
 from opsflow.errors import lookup
+from opsflow.params import kwargs
 from opsflow.tables import combine_tiles
 
 if TYPE_CHECKING:
@@ -69,21 +70,15 @@ def _settings(section: str) -> Params:
     return lambda w, wc: {"p": getattr(w.config, section)}
 
 
-def _sbs_segment(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
-    return {"p": w.config.sbs, "segment_params": w.config.sbs.segmentation}
-
-
 def _convert_params(modality: str) -> Params:
     def params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
-        pre = w.config.preprocess
+        inputs = getattr(w.config.preprocess, modality)
         return {
             "plate": wc["plate"],
             "well": wc["well"],
             "tile": int(wc["tile"]),
             "cycle": int(wc["cycle"]) if "cycle" in wc else None,
-            "n_z_planes": getattr(pre, f"{modality}_n_z_planes"),
-            "channel_order_flip": getattr(pre, f"{modality}_channel_order_flip"),
-            "pixel_size_um": getattr(pre, f"{modality}_pixel_size_um"),
+            **kwargs(inputs, without=("samples_fp",)),
             "channel_names": getattr(w.config, modality).channel_names,
         }
 
@@ -91,8 +86,7 @@ def _convert_params(modality: str) -> Params:
 
 
 def _ic_params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
-    pre = w.config.preprocess
-    return {"smooth": pre.ic_smooth, "percentile": pre.ic_percentile}
+    return kwargs(w.config.preprocess.ic)
 
 
 def _well(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
@@ -185,13 +179,7 @@ STEPS: tuple[Step, ...] = (
         outputs=("apply_ic_field_sbs",),
         params=_settings("sbs"),
     ),
-    Step(
-        name="segment_sbs",
-        kernel=sbs.segment_step,
-        inputs=(Input("apply_ic_field_sbs"),),
-        outputs=_SBS_SEGMENT,
-        params=_sbs_segment,
-    ),
+    _one("segment_sbs", sbs.segment_step, ("apply_ic_field_sbs",), "sbs", outputs=_SBS_SEGMENT),
     _one("extract_bases", sbs.extract_bases_step,
          ("find_peaks", "max_filter", "segment_sbs_cells"), "sbs"),
     Step(

@@ -64,10 +64,10 @@ class Workflow:
         for modality in ("sbs", "phenotype"):
             if modality not in config.all.modules:
                 continue
-            path = getattr(config.preprocess, f"{modality}_samples_fp")
+            path = getattr(config.preprocess, modality).samples_fp
             if path is None:
                 raise ConfigError(
-                    f"preprocess.{modality}_samples_fp must name the {modality} samples TSV "
+                    f"preprocess.{modality}.samples_fp must name the {modality} samples TSV "
                     f"when all.modules includes {modality}."
                 )
             samples[modality] = load_samples(path, with_cycle=modality == "sbs", base_dir=base_dir)

@@ -11,7 +11,7 @@ Layout under ``outdir`` (paths in tables and config are relative to ``outdir``):
     truth/...                       see :func:`write_screen`
 
 SBS files store channels in acquisition order C, A, T, G, DAPI (the reverse of the
-canonical order; ``preprocess.sbs_channel_order_flip: true`` restores it) and record
+canonical order; ``preprocess.sbs.channel_order_flip: true`` restores it) and record
 pixel size, channel names and stage position in OME-XML. Phenotype files are in
 canonical order and record channel names and stage position but no pixel size, so the
 configured pixel size is used, as happens with some acquisition exports.
@@ -20,15 +20,15 @@ Config keys (``config.yml``)
 ----------------------------
 all.root_fp
     Output root of the workflow.
-preprocess.sbs_samples_fp, preprocess.phenotype_samples_fp
+preprocess.sbs.samples_fp, preprocess.phenotype.samples_fp
     Sample tables: one row per raw file.
-preprocess.{sbs,phenotype}_channel_order_flip
+preprocess.{sbs,phenotype}.channel_order_flip
     Reverse the stored order during conversion (gives ``{sbs,phenotype}.channel_names``).
-preprocess.{sbs,phenotype}_n_z_planes
+preprocess.{sbs,phenotype}.n_z_planes
     Planes per channel to max-project, ``null`` for single-plane files.
-preprocess.{sbs,phenotype}_pixel_size_um
+preprocess.{sbs,phenotype}.pixel_size_um
     Pixel size used when a file records none.
-preprocess.ic_percentile
+preprocess.ic.percentile
     Percentile the illumination field is divided by.
 sbs.library_path, sbs.channel_names, sbs.base_channels
     Barcode library, canonical channel order, base channels.
@@ -226,15 +226,18 @@ all:
   root_fp: analysis                 # output root: every module writes under it
 
 preprocess:
-  sbs_samples_fp: samples/sbs_samples.tsv              # sample_fp, plate, well, tile, cycle
-  phenotype_samples_fp: samples/phenotype_samples.tsv  # sample_fp, plate, well, tile
-  sbs_channel_order_flip: true      # files store {", ".join(sbs_order)}; reversed on conversion
-  phenotype_channel_order_flip: false
-  sbs_n_z_planes: null              # planes per channel to max-project; null = single plane
-  phenotype_n_z_planes: null
-  sbs_pixel_size_um: {params.sbs_pixel_size_um}           # used only where a file has none
-  phenotype_pixel_size_um: {params.phenotype_pixel_size_um}
-  ic_percentile: 2                  # illumination field divided by this percentile
+  sbs:
+    samples_fp: samples/sbs_samples.tsv  # sample_fp, plate, well, tile, cycle
+    channel_order_flip: true        # files store {", ".join(sbs_order)}; reversed on conversion
+    n_z_planes: null                # planes per channel to max-project; null = single plane
+    pixel_size_um: {params.sbs_pixel_size_um}             # used only where a file has none
+  phenotype:
+    samples_fp: samples/phenotype_samples.tsv  # sample_fp, plate, well, tile
+    channel_order_flip: false
+    n_z_planes: null
+    pixel_size_um: {params.phenotype_pixel_size_um}
+  ic:
+    percentile: 2                   # illumination field divided by this percentile
 
 sbs:
   library_path: library.tsv         # barcode library: sgRNA, gene_symbol, gene_id, prefix

@@ -96,6 +96,10 @@ def test_align_cycles_rejects_bad_choices():
         align_cycles(stack, method="bogus")
     with pytest.raises(ValueError, match="channels"):
         align_cycles(np.zeros((2, 3, 32, 32), dtype=np.uint16))
+    # the nuclear channel is named before it is looked up: one clear sentence, not a
+    # bare "'Hoechst' is not in list" from list.index
+    with pytest.raises(OpsflowError, match=r"dapi_channel 'Hoechst' is not in channel_names"):
+        align_cycles(stack, dapi_channel="Hoechst")
 
 
 def test_estimate_shift_of_blank_images_is_zero():

@@ -18,7 +18,7 @@ from opsflow.cli._commands import (
     cmd_synth,
     cmd_validate,
 )
-from opsflow.cli._workflow import cmd_demo, cmd_run
+from opsflow.cli._workflow import cmd_check, cmd_demo, cmd_run
 from opsflow.errors import OpsflowError
 
 __all__ = ["main"]
@@ -49,6 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--configfile", required=True, help="workflow configuration (YAML)")
     p.add_argument("snakemake_args", nargs="*", help="targets and options passed to snakemake")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "check",
+        help="check the config and every raw file, table and name it points to",
+        description="Read the header of every raw file in the samples tables, the tables "
+        "and the library, and list every problem (one sentence each, naming the file and "
+        "the config key). opsflow run does this before any job.",
+    )
+    p.add_argument("--configfile", required=True, help="workflow configuration (YAML)")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("validate", help="validate OME-Zarr stores (exit 1 if any is invalid)")
     p.add_argument("stores", nargs="+")

@@ -14,6 +14,7 @@ from opsflow.io._raw import (
     read_raw_nd2,
     read_raw_tiff,
 )
+from opsflow.io._raw_header import RawHeader, read_raw_header
 from opsflow.io._reader import ImageInfo, image_info, is_omezarr, read_image
 from opsflow.io._tiff import open_tiff, read_tiff, write_tiff
 from opsflow.io._validate import validate_store
@@ -24,6 +25,7 @@ __all__ = [
     "NGFF_VERSIONS",
     "ExportOptions",
     "ImageInfo",
+    "RawHeader",
     "RawImage",
     "atomic_path",
     "ensure_omero_channel_colors",
@@ -34,6 +36,7 @@ __all__ = [
     "open_tiff",
     "raw_image_from_nd2",
     "read_image",
+    "read_raw_header",
     "read_raw_image",
     "read_raw_nd2",
     "read_raw_tiff",

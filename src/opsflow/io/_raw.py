@@ -103,9 +103,9 @@ def _to_um(value: str | None, unit: str | None) -> float | None:
     return float(value) * factor
 
 
-def _parse_ome(xml: str) -> dict[str, Any]:
+def _parse_ome(xml: str | ET.Element) -> dict[str, Any]:
     """Pull channel names, pixel size and the first plane's stage position from OME-XML."""
-    root = ET.fromstring(xml)
+    root = ET.fromstring(xml) if isinstance(xml, str) else xml
     pixels = next((el for el in root.iter() if _local(el.tag) == "Pixels"), None)
     if pixels is None:
         return {}
@@ -143,6 +143,23 @@ def _imagej_pixel_size(tif: tifffile.TiffFile) -> tuple[float, float] | None:
     return (factor * yd / yn, factor * xd / xn)
 
 
+def tiff_metadata(tif: tifffile.TiffFile, ome: ET.Element | None = None) -> dict[str, Any]:
+    """Channel names, pixel size and stage position an open TIFF records (OME or ImageJ).
+
+    ``ome`` is the file's OME-XML already parsed, where the caller has it.
+    """
+    if ome is not None:
+        return _parse_ome(ome)
+    if tif.is_ome and tif.ome_metadata:
+        return _parse_ome(tif.ome_metadata)
+    meta: dict[str, Any] = {}
+    if tif.is_imagej:
+        size = _imagej_pixel_size(tif)
+        if size is not None:
+            meta["pixel_size_um"] = size
+    return meta
+
+
 def read_raw_tiff(path: str | os.PathLike[str]) -> RawImage:
     """Read a raw TIFF (plain, OME-TIFF or ImageJ hyperstack) with whatever metadata it has.
 
@@ -157,13 +174,7 @@ def read_raw_tiff(path: str | os.PathLike[str]) -> RawImage:
             series = tif.series[0]
             data = series.asarray()
             axes = series.axes
-            meta: dict[str, Any] = {}
-            if tif.is_ome and tif.ome_metadata:
-                meta = _parse_ome(tif.ome_metadata)
-            elif tif.is_imagej:
-                size = _imagej_pixel_size(tif)
-                if size is not None:
-                    meta["pixel_size_um"] = size
+            meta = tiff_metadata(tif)
     except (InputFileError, InputFileNotFoundError):
         raise
     except Exception as exc:  # tifffile and ElementTree raise many types for bad files
@@ -173,6 +184,33 @@ def read_raw_tiff(path: str | os.PathLike[str]) -> RawImage:
 
 
 # --------------------------------------------------------------------------- ND2
+
+
+def nd2_metadata(f: Any, path: Path) -> dict[str, Any]:
+    """Channel names, pixel size and stage position of an open ND2 file (None if absent)."""
+    channel_names = None
+    try:
+        channel_names = tuple(str(ch.channel.name) for ch in f.metadata.channels)
+    except (AttributeError, TypeError):
+        logger.warning("%s: no channel names in the ND2 metadata", path)
+    pixel_size = None
+    try:
+        voxel = f.voxel_size()
+        if voxel.x > 0 and voxel.y > 0:
+            pixel_size = (float(voxel.y), float(voxel.x))
+    except (AttributeError, TypeError, ValueError):
+        logger.warning("%s: no pixel size in the ND2 metadata", path)
+    stage = None
+    try:
+        position = f.frame_metadata(0).channels[0].position.stagePositionUm
+        stage = (float(position[0]), float(position[1]), float(position[2]))
+    except (AttributeError, IndexError, TypeError, ValueError):
+        logger.warning("%s: no stage position in the ND2 frame metadata", path)
+    return {
+        "channel_names": channel_names,
+        "pixel_size_um": pixel_size,
+        "stage_position_um": stage,
+    }
 
 
 def raw_image_from_nd2(f: Any, path: str | os.PathLike[str]) -> RawImage:
@@ -205,32 +243,7 @@ def raw_image_from_nd2(f: Any, path: str | os.PathLike[str]) -> RawImage:
     if "S" in axes:
         raise InputFileError(f"{path}: expected a monochrome ND2 file, found RGB components.")
 
-    channel_names = None
-    try:
-        channel_names = tuple(str(ch.channel.name) for ch in f.metadata.channels)
-    except (AttributeError, TypeError):
-        logger.warning("%s: no channel names in the ND2 metadata", path)
-    pixel_size = None
-    try:
-        voxel = f.voxel_size()
-        if voxel.x > 0 and voxel.y > 0:
-            pixel_size = (float(voxel.y), float(voxel.x))
-    except (AttributeError, TypeError, ValueError):
-        logger.warning("%s: no pixel size in the ND2 metadata", path)
-    stage = None
-    try:
-        position = f.frame_metadata(0).channels[0].position.stagePositionUm
-        stage = (float(position[0]), float(position[1]), float(position[2]))
-    except (AttributeError, IndexError, TypeError, ValueError):
-        logger.warning("%s: no stage position in the ND2 frame metadata", path)
-    return RawImage(
-        data=data,
-        axes=axes,
-        path=path,
-        channel_names=channel_names,
-        pixel_size_um=pixel_size,
-        stage_position_um=stage,
-    )
+    return RawImage(data=data, axes=axes, path=path, **nd2_metadata(f, path))
 
 
 def read_raw_nd2(path: str | os.PathLike[str]) -> RawImage:

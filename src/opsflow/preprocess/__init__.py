@@ -12,6 +12,7 @@ from opsflow.preprocess._convert import (
     convert_raw,
     convert_tile,
     converted_channel_names,
+    converted_shape,
     to_cyx,
 )
 from opsflow.preprocess._illumination import calculate_ic_field, ic_smoothing_radius
@@ -32,6 +33,7 @@ __all__ = [
     "convert_step",
     "convert_tile",
     "converted_channel_names",
+    "converted_shape",
     "ic_smoothing_radius",
     "tile_metadata",
     "to_cyx",

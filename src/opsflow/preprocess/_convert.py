@@ -9,7 +9,14 @@ import numpy as np
 from opsflow.errors import InputFileError, OpsflowError
 from opsflow.io import RawImage
 
-__all__ = ["PLANE_ORDERS", "convert_raw", "convert_tile", "converted_channel_names", "to_cyx"]
+__all__ = [
+    "PLANE_ORDERS",
+    "convert_raw",
+    "convert_tile",
+    "converted_channel_names",
+    "converted_shape",
+    "to_cyx",
+]
 
 #: How a file without a Z axis interleaves ``n_z_planes`` planes with channels:
 #: ``"zc"``: all channels of plane 0, then of plane 1 (channel varies fastest);
@@ -224,3 +231,29 @@ def convert_raw(
     except OpsflowError as exc:
         names = ", ".join(str(r.path) for r in raws)
         raise InputFileError(f"{names}: {exc}") from exc
+
+
+def converted_shape(
+    shapes: Sequence[tuple[int, ...]],
+    *,
+    axes: Sequence[str],
+    n_z_planes: int | None = None,
+    plane_order: str = "zc",
+) -> tuple[int, int, int]:
+    """(C, Y, X) that :func:`convert_tile` makes of files of these shapes, without pixels.
+
+    Runs the same axis logic as the conversion on 1 x 1 stand-ins for the planes, so the
+    preflight check and the conversion can never disagree about channel counts.
+    """
+    parts = [
+        to_cyx(np.zeros((*shape[:-2], 1, 1), np.uint8), axes=ax, n_z_planes=n_z_planes,
+               plane_order=plane_order)
+        for shape, ax in zip(shapes, axes, strict=True)
+    ]  # fmt: skip
+    yx = {tuple(shape[-2:]) for shape in shapes}
+    if len(yx) != 1:
+        raise OpsflowError(
+            f"expected all images of a tile to share one (Y, X) size, found {sorted(yx)}."
+        )
+    ny, nx = yx.pop()
+    return sum(p.shape[0] for p in parts), ny, nx

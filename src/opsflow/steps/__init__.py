@@ -8,6 +8,7 @@ wrapper (read, call, write atomically) and :func:`run_tile` runs a tile in memor
 
 from opsflow.steps._files import read_table, step_log, write_table
 from opsflow.steps._outputs import OUTPUTS, Output, get_output
+from opsflow.steps._preflight import PreflightError, check_inputs, preflight
 from opsflow.steps._run import call_kernel, run_step, run_tile
 from opsflow.steps._storage import storage_report
 from opsflow.steps._table import STEPS, Input, Step, get_step
@@ -18,11 +19,14 @@ __all__ = [
     "STEPS",
     "Input",
     "Output",
+    "PreflightError",
     "Step",
     "Workflow",
     "call_kernel",
+    "check_inputs",
     "get_output",
     "get_step",
+    "preflight",
     "read_table",
     "run_step",
     "run_tile",

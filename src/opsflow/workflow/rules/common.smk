@@ -1,17 +1,20 @@
 # Configuration (validated once, here), the screen's samples, and the one Workflow object
 # every rule file asks for paths and inputs (opsflow.steps: the outputs and steps tables).
+import os
 from pathlib import Path
 
 from snakemake.utils import validate
 
 from opsflow.config import load_config
 from opsflow.errors import OpsflowError
-from opsflow.steps import STEPS, Workflow, run_step, step_log
+from opsflow.steps import STEPS, Workflow, check_inputs, run_step, step_log
 
 BASE_DIR = Path(workflow.configfiles[0]).resolve().parent if workflow.configfiles else Path.cwd()
 try:
     CONFIG = load_config(config, base_dir=BASE_DIR)
     WORKFLOW = Workflow.from_config(CONFIG, base_dir=BASE_DIR)
+    if os.environ.get("OPSFLOW_PREFLIGHT") != "done":  # opsflow run checked already
+        check_inputs(WORKFLOW)
 except OpsflowError as exc:
     raise WorkflowError(f"invalid configuration: {exc}") from None
 validate(config, workflow.source_path("../schemas/config.schema.json"), set_default=False)

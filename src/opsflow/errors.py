@@ -14,6 +14,7 @@ __all__ = [
     "InputFileError",
     "InputFileNotFoundError",
     "OpsflowError",
+    "OutputError",
     "OutputExistsError",
     "lookup",
 ]
@@ -29,6 +30,10 @@ class InputFileNotFoundError(OpsflowError, FileNotFoundError):
 
 class InputFileError(OpsflowError):
     """An input file exists but is not what was expected (corrupt, wrong shape or dtype)."""
+
+
+class OutputError(OpsflowError, OSError):
+    """An output cannot be written where it was asked for (permissions, a full disk)."""
 
 
 class OutputExistsError(OpsflowError, FileExistsError):

@@ -83,6 +83,18 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path, stack_tiff: Path, c
     assert not (tmp_path / "c.ome.zarr").exists()
 
 
+def test_pixel_size_as_two_numbers_and_workers_checked(
+    tmp_path: Path, stack_tiff: Path, capsys
+) -> None:
+    out = tmp_path / "p.ome.zarr"
+    assert main(["export", str(stack_tiff), str(out), "--pixel-size", "0.65", "0.5"]) == 0
+    assert image_info(out).pixel_size == {"y": 0.65, "x": 0.5}
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", str(stack_tiff), str(tmp_path / "w.ome.zarr"), "--workers", "0"])
+    assert exit_info.value.code == 2
+    assert "--workers: expected a whole number >= 1, found 0" in capsys.readouterr().err
+
+
 def test_console_script_runs_as_a_process(tmp_path: Path, stack_tiff: Path) -> None:
     exe = Path(sys.executable).with_name("opsflow")
     env = {**os.environ, "PYTHONWARNINGS": "error"}

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from opsflow.cli._format import _disk_usage, _floats, _human, _ints, _progress_bar
+from opsflow.cli._format import _disk_usage, _floats, _human, _ints, _positive, _progress_bar
 from opsflow.errors import OpsflowError
 
 log = logging.getLogger("opsflow")
@@ -38,7 +38,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         out = export_tiff_to_omezarr(
             args.input,
             args.output,
-            pixel_size=args.pixel_size,
+            pixel_size=tuple(v for group in args.pixel_size for v in group),
             options=options,
             channel_labels=args.channel_labels.split(",") if args.channel_labels else None,
             label_metadata={"name": args.label_name} if args.labels else None,
@@ -152,9 +152,10 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--pixel-size",
         type=_floats,
-        default=(1.0, 1.0),
-        metavar="'Y X'",
-        help="micrometres per pixel (default: 1 1)",
+        nargs="+",
+        default=[(1.0, 1.0)],
+        metavar="Y X",
+        help="micrometres per pixel of y and x, e.g. --pixel-size 0.65 0.65 (default: 1 1)",
     )
     chunk = ",".join(map(str, defaults.chunk_shape))
     option("--chunk-shape", "chunk_shape", chunk, type=_ints, metavar="C,Y,X")
@@ -175,5 +176,7 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--axes", default=None, help="axes of the TIFF, e.g. yxc (default: guessed)")
     option("--ngff-version", "ngff_version", choices=NGFF_VERSIONS)
     option("--compression", "compression", choices=COMPRESSIONS)
-    p.add_argument("--workers", type=int, default=None, help="threads (default: all cores)")
+    p.add_argument(
+        "--workers", type=_positive, default=None, help="threads, >= 1 (default: all cores)"
+    )
     p.set_defaults(func=cmd_export)

@@ -11,6 +11,15 @@ def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(v) for v in text.replace(",", " ").split())
 
 
+def _positive(text: str) -> int:
+    import argparse
+
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, found {text}")
+    return value
+
+
 def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.replace(",", " ").split())
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from opsflow.errors import InputFileError, OpsflowError
+from opsflow.errors import InputFileError, OpsflowError, OutputError, OutputExistsError
 from opsflow.io import _ngff
 from opsflow.io._atomic import atomic_path
 from opsflow.io._options import ExportOptions
@@ -166,8 +166,8 @@ def export_tiff_to_omezarr(
             progress=progress,
         )
     except OpsflowError as exc:
-        if str(tiff_path) in str(exc):
-            raise
+        if str(tiff_path) in str(exc) or isinstance(exc, OutputError | OutputExistsError):
+            raise  # names its file already (the input, or the output it cannot write)
         raise type(exc)(f"{tiff_path}: {exc}") from exc
 
 

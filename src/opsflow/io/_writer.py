@@ -17,6 +17,7 @@ from pathlib import Path
 
 import zarr
 
+from opsflow.errors import OutputExistsError
 from opsflow.io._arrays import create_levels
 from opsflow.io._atomic import atomic_path
 from opsflow.io._metadata import write_metadata
@@ -154,6 +155,22 @@ def write_multiscale_omezarr(
         plan.n_levels,
         len(plan.labels),
     )
+    _check_replaceable(Path(output))
     with atomic_path(output) as tmp:
         _write_store(tmp, plan, workers, progress)
     return Path(output)
+
+
+def _check_replaceable(output: Path) -> None:
+    """Only an earlier store may be replaced: never a file or a folder of something else."""
+    if not output.exists() and not output.is_symlink():
+        return
+    is_store = output.is_dir() and any(
+        (output / name).is_file() for name in ("zarr.json", ".zgroup", ".zattrs")
+    )
+    if not is_store:
+        kind = "a directory that is not a Zarr store" if output.is_dir() else "a file"
+        raise OutputExistsError(
+            f"{output}: expected an OME-Zarr store or nothing at the output path, found "
+            f"{kind}; remove it or choose another path."
+        )

@@ -42,9 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run",
         help="run the workflow (snakemake); other options go to snakemake",
-        description="Run the opsflow workflow. Every argument after the config file is "
-        "passed to snakemake, e.g. a target (all_sbs), --cores 8, -n, or "
-        "--executor slurm --profile myprofile.",
+        description="Run the opsflow workflow. The configuration and every input are "
+        "checked first (as opsflow check does). Every argument after the config file is "
+        "passed to snakemake: a target (all, all_preprocess, all_sbs, all_phenotype, "
+        "all_sbs_omezarr, cleanup_omezarr_sbs, ...), --cores 8, -n (dry run), "
+        "--rerun-incomplete, --executor slurm --profile myprofile; Snakemake's own options: "
+        "opsflow run --configfile CONFIG --help. At a terminal a progress bar replaces "
+        "Snakemake's output (opsflow -v run shows it). Exit codes: 0 done, 1 a job failed, "
+        "2 bad configuration or inputs, 130/143 stopped by SIGINT/SIGTERM.",
     )
     p.add_argument("--configfile", required=True, help="workflow configuration (YAML)")
     p.add_argument("snakemake_args", nargs="*", help="targets and options passed to snakemake")
@@ -105,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``opsflow`` console script."""
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "run" in argv and not _configfile_args(argv) and {"-h", "--help"} & set(argv):
+        parser.parse_args([*argv[: argv.index("run") + 1], "--help"])  # opsflow's own help
     if "run" in argv:
         # Everything after the config file goes to snakemake, in its order.
         at = argv.index("run")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from opsflow.cli._format import _human
+from opsflow.cli._snakemake import clear_stale_lock, run_snakemake
 from opsflow.errors import OpsflowError
 from opsflow.paths import MODULES
 
@@ -73,6 +74,10 @@ def _snakemake_command(configfile: Path, extra: Sequence[str]) -> list[str]:
         for a in extra
     ):
         command += ["--cores", "all"]
+    if not {"--rerun-incomplete", "--ri"} & set(extra):
+        # Every output is written to a temporary sibling and renamed, so an output marked
+        # incomplete is one whose job was stopped: running it again is always safe.
+        command.append("--rerun-incomplete")
     if not any(a in ("-e", "--executor") or a.startswith("--executor=") for a in extra):
         # Local jobs run in threads of one process: the steps release the GIL in numpy,
         # and a job then costs milliseconds instead of a new Python process each.
@@ -82,11 +87,13 @@ def _snakemake_command(configfile: Path, extra: Sequence[str]) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the workflow with snakemake; extra arguments go to snakemake unchanged."""
-    import subprocess
-
-    command = _snakemake_command(Path(args.configfile).resolve(), args.snakemake_args)
+    configfile = Path(args.configfile).resolve()
+    command = _snakemake_command(configfile, args.snakemake_args)
+    if "--unlock" not in args.snakemake_args:
+        clear_stale_lock(configfile.parent)
     log.info("running %s", " ".join(command))
-    return subprocess.call(command, env={**os.environ, **PREFLIGHT_DONE})
+    env = {**os.environ, **PREFLIGHT_DONE}
+    return run_snakemake(command, env=env, verbose=args.verbose)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -127,8 +134,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     Prints what a scientist wants to see first: cells found, how many carry a barcode
     that maps to the library, the stores written and how to open them.
     """
-    import subprocess
-
     import pandas as pd
     import yaml
 
@@ -147,7 +152,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = _demo_config(paths["config"])
     print(f"2/3 running the workflow (opsflow run --configfile {config}) ...")
     command = _snakemake_command(config, ["--quiet", "rules", "host", "reason"])
-    code = subprocess.call(command, env={**os.environ, **PREFLIGHT_DONE})
+    clear_stale_lock(config.parent)
+    code = run_snakemake(command, env={**os.environ, **PREFLIGHT_DONE}, verbose=args.verbose)
     if code != 0:
         print(
             f"opsflow demo: the workflow failed (exit {code}); see the logs above.", file=sys.stderr

@@ -120,7 +120,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from opsflow.synth import SynthParams, write_screen
 
     params = SynthParams(seed=args.seed)
-    paths = write_screen(Path(args.outdir), params)
+    tiles = len(params.wells) * len(params.tiles)
+    advance, bar = _progress_bar("synthetic tiles", tiles, unit="tiles")
+    with bar:  # type: ignore[attr-defined]
+        paths = write_screen(Path(args.outdir), params, progress=advance)
     print(f"synthetic screen written to {args.outdir}")
     for key, value in paths.items():
         print(f"  {key}: {value}")

@@ -24,10 +24,14 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.replace(",", " ").split())
 
 
-def _progress_bar(description: str, total: int) -> tuple[Callable[[int], None], object]:
+def _progress_bar(
+    description: str, total: int, *, unit: str = "bytes"
+) -> tuple[Callable[[int], None], object]:
+    """A rich progress bar on stderr (off when stderr is not a terminal) and its advance."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
+        MofNCompleteColumn,
         Progress,
         TimeElapsedColumn,
         TimeRemainingColumn,
@@ -36,7 +40,7 @@ def _progress_bar(description: str, total: int) -> tuple[Callable[[int], None], 
     progress = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        DownloadColumn(),
+        DownloadColumn() if unit == "bytes" else MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         transient=False,

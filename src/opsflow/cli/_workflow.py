@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from opsflow.cli._format import _human
+from opsflow.cli._format import _human, _progress_bar
 from opsflow.cli._snakemake import clear_stale_lock, run_snakemake
 from opsflow.errors import OpsflowError
 from opsflow.paths import MODULES
@@ -148,7 +148,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"1/3 writing a synthetic screen to {out}: {len(params.wells)} wells x "
         f"{len(params.tiles)} tiles, {params.n_cycles} SBS cycles ..."
     )
-    paths = write_screen(out, params, workers=max(1, min(2, os.cpu_count() or 1)))
+    tiles = len(params.wells) * len(params.tiles)
+    advance, bar = _progress_bar("synthetic tiles", tiles, unit="tiles")
+    with bar:  # type: ignore[attr-defined]
+        workers = max(1, min(2, os.cpu_count() or 1))
+        paths = write_screen(out, params, workers=workers, progress=advance)
     config = _demo_config(paths["config"])
     print(f"2/3 running the workflow (opsflow run --configfile {config}) ...")
     command = _snakemake_command(config, ["--quiet", "rules", "host", "reason"])

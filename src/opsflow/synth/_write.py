@@ -43,6 +43,7 @@ import logging
 import multiprocessing
 import os
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -254,11 +255,36 @@ def _write_table(path: Path, table: pd.DataFrame) -> None:
         table.to_csv(tmp, sep="\t", index=False)
 
 
+def _render_tiles(
+    params: SynthParams,
+    root: Path,
+    jobs: list[tuple[str, int]],
+    workers: int,
+    tick: Callable[[int], None],
+) -> list[dict[str, pd.DataFrame]]:
+    """Every tile's raw files and truth, in processes; results in job order (deterministic)."""
+    if workers <= 1:
+        results = []
+        for w, t in jobs:
+            results.append(_tile_job(params, root, w, t))
+            tick(1)
+        return results
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_tile_job, params, root, w, t) for w, t in jobs]
+        results = []
+        for future in futures:
+            results.append(future.result())
+            tick(1)
+        return results
+
+
 def write_screen(
     outdir: str | os.PathLike[str],
     params: SynthParams | None = None,
     *,
     workers: int = 1,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Path]:
     """Write a synthetic screen: raw inputs, samples, library, config and ground truth.
 
@@ -271,6 +297,8 @@ def write_screen(
     workers : int
         Tiles generated in parallel processes. The output is byte-identical for any
         number of workers, since every tile has its own random stream.
+    progress : callable, optional
+        Called with 1 each time a tile (all its cycles and its phenotype image) is done.
 
     Returns
     -------
@@ -294,13 +322,7 @@ def write_screen(
     truth = root / "truth"
     jobs = [(well, tile) for well in params.wells for tile in params.tiles]
     logger.info("writing synthetic screen of %d tiles to %s", len(jobs), root)
-    if workers > 1:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(_tile_job, params, root, w, t) for w, t in jobs]
-            results = [f.result() for f in futures]
-    else:
-        results = [_tile_job(params, root, w, t) for w, t in jobs]
+    results = _render_tiles(params, root, jobs, workers, progress or (lambda n: None))
 
     for key in results[0]:
         table = pd.concat([r[key] for r in results], ignore_index=True)

@@ -136,7 +136,7 @@ class Workflow:
 
     def step_inputs(self, step: Step, wildcards: Wildcards) -> dict[str, Any]:
         """What a job reads, by input: a path, a list of paths or paths by wildcard value."""
-        return {_input_name(i): self._resolve(step, i, wildcards) for i in step.inputs}
+        return {i.key: self._resolve(step, i, wildcards) for i in step.inputs}
 
     def flat_inputs(self, step: Step, wildcards: Wildcards) -> dict[str, str | list[str]]:
         """The job's inputs as Snakemake takes them: a path or a list of paths per name."""
@@ -193,10 +193,6 @@ class Workflow:
 
 def _tile(wildcards: Wildcards) -> dict[str, str]:
     return {w: wildcards[w] for w in ("plate", "well", "tile")}
-
-
-def _input_name(item: Input) -> str:
-    return item.key
 
 
 def _combo_key(combo: Mapping[str, str]) -> Any:

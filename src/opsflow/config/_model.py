@@ -55,6 +55,7 @@ _EXPORT_KEYS = {
     "omezarr_chunk_shape": "chunk_shape",
     "omezarr_coarsening_factor": "coarsening_factor",
     "omezarr_max_levels": "max_levels",
+    "omezarr_shard_shape": "shard_shape",
 }
 
 
@@ -68,6 +69,11 @@ class AllSettings:
         False, "Export OME-Zarr stores for modules that do not set omezarr_export."
     )
     omezarr_ngff_version: Literal["0.4", "0.5"] = _export_option("ngff_version")
+    omezarr_layout: Literal["plate", "tiles"] = _help(
+        "plate",
+        "plate: one NGFF HCS plate store per stage and plate, a field per tile; tiles: one "
+        "store per tile.",
+    )
 
 
 @dataclass(frozen=True)
@@ -84,15 +90,22 @@ class OmeZarrSettings:
     omezarr_chunk_shape: tuple[int, int, int] = _export_option("chunk_shape")
     omezarr_coarsening_factor: int = _export_option("coarsening_factor")
     omezarr_max_levels: int | None = _export_option("max_levels")
+    omezarr_shard_shape: tuple[int, int, int] | None = _export_option("shard_shape")
+    omezarr_mosaic_stages: tuple[str, ...] = _help(
+        (),
+        "Stages also exported as one stitched store per well, placed by the stage "
+        "positions of the preprocess metadata.",
+    )
 
     def _check_omezarr(self, module: str) -> None:
         valid = [s.name for s in stages_of(module)]
-        for name in self.omezarr_stages or ():
-            if name not in valid:
-                raise ConfigError(
-                    f"{module}.omezarr_stages: unknown stage {name!r}; valid stages of "
-                    f"{module} are {', '.join(valid)}."
-                )
+        for key in ("omezarr_stages", "omezarr_mosaic_stages"):
+            for name in getattr(self, key) or ():
+                if name not in valid:
+                    raise ConfigError(
+                        f"{module}.{key}: unknown stage {name!r}; valid stages of "
+                        f"{module} are {', '.join(valid)}."
+                    )
         # ExportOptions holds the rules; one key at a time, so the error names its key
         for key, option in _EXPORT_KEYS.items():
             try:
@@ -161,6 +174,14 @@ class Config:
     phenotype: PhenotypeSettings = field(
         default_factory=PhenotypeSettings, metadata={"help": "Phenotype module."}
     )
+
+    def __post_init__(self) -> None:
+        # options that are valid alone but not together (shards need NGFF 0.5)
+        for module in MODULES:
+            try:
+                self.export_options(module)
+            except OpsflowError as exc:
+                raise ConfigError(f"{module}.omezarr_shard_shape: {exc}") from None
 
     def section(self, module: str) -> OmeZarrSettings:
         """The settings section of a module."""

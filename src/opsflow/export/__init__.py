@@ -1,6 +1,7 @@
 """The OME-Zarr export layer: the stage registry and one export function for all stages."""
 
-from opsflow.export._export import export_stage, pixel_size_from_metadata
+from opsflow.export._export import export_mosaic, export_stage, pixel_size_from_metadata
+from opsflow.export._mosaic import Mosaic, TilePlacement, label_offsets, place_tiles
 from opsflow.export._stages import (
     STAGES,
     Channels,
@@ -14,11 +15,16 @@ from opsflow.export._stages import (
 __all__ = [
     "STAGES",
     "Channels",
+    "Mosaic",
     "Stage",
+    "TilePlacement",
     "channel_labels",
     "default_stages",
+    "export_mosaic",
     "export_stage",
     "get_stage",
+    "label_offsets",
+    "place_tiles",
     "pixel_size_from_metadata",
     "stages_of",
 ]

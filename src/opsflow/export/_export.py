@@ -10,10 +10,19 @@ import numpy as np
 import pandas as pd
 
 from opsflow.errors import InputFileError
+from opsflow.export._mosaic import Mosaic, label_offsets, place_tiles
 from opsflow.export._stages import Stage, channel_labels
-from opsflow.io import ExportOptions, export_tiff_to_omezarr, image_info
+from opsflow.io import (
+    ArrayLike,
+    ExportOptions,
+    export_tiff_to_omezarr,
+    image_info,
+    ngff_view,
+    open_tiff,
+    write_multiscale_omezarr,
+)
 
-__all__ = ["export_stage", "pixel_size_from_metadata"]
+__all__ = ["export_mosaic", "export_stage", "pixel_size_from_metadata"]
 
 
 def pixel_size_from_metadata(
@@ -54,6 +63,7 @@ def export_stage(
     base_channels: Sequence[str] = (),
     pixel_size: tuple[float, float] = (1.0, 1.0),
     options: ExportOptions,
+    name: str | None = None,
     workers: int | None = None,
 ) -> Path:
     """Export one stage's TIFF (and its masks) as a store, named and labelled per registry.
@@ -82,5 +92,73 @@ def export_stage(
         channel_labels=labels,
         labels=dict(masks or {}),
         axes=stage.axes,
+        name=name,
         workers=workers,
     )
+
+
+def export_mosaic(
+    stage: Stage,
+    images: Mapping[int, str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    metadata: str | os.PathLike[str],
+    masks: Mapping[str, Mapping[int, str | os.PathLike[str]]] | None = None,
+    channel_names: Sequence[str],
+    base_channels: Sequence[str] = (),
+    options: ExportOptions,
+    workers: int | None = None,
+) -> Path:
+    """Stitch one well's tiles of a stage (and their masks) into one store.
+
+    ``images`` and every entry of ``masks`` map tile numbers to TIFFs. Tiles are placed
+    by the stage positions of the well's metadata table; label values are made unique in
+    the well and each label image's ``properties`` give every value's tile and label.
+    """
+    table = pd.read_parquet(metadata)
+    pixel_size = pixel_size_from_metadata(metadata)
+    sources = {t: open_tiff(p) for t, p in images.items()}
+    shapes = {t: tuple(s.shape[-2:]) for t, s in sources.items()}
+    placements = place_tiles(table, shapes, pixel_size, where=str(metadata))
+    first = next(iter(images.values()))
+    view, axes = ngff_view(Mosaic(list(sources.values()), placements), source_axes=stage.axes)
+    n_channels = view.shape[axes.index("c")]
+    labels, properties = {}, {}
+    for lname, paths in (masks or {}).items():
+        tiles = [open_tiff(paths[t]) for t in images]
+        maxima = [int(np.max(np.asarray(m[...]), initial=0)) for m in tiles]
+        offsets = label_offsets(maxima)
+        labels[lname] = Mosaic([_plane(m) for m in tiles], placements, offsets=offsets)
+        properties[lname] = {
+            offset + v: {"tile": int(t), "label": v}
+            for t, offset, top in zip(images, offsets, maxima, strict=True)
+            for v in range(1, top + 1)
+        }
+    name = f"{Path(first).name.split('_T-')[0]}__{stage.store_what}_mosaic"
+    return write_multiscale_omezarr(
+        view,
+        output,
+        axes=axes,
+        pixel_size=pixel_size,
+        options=options,
+        channel_labels=channel_labels(
+            stage, n_channels, channel_names=channel_names, base_channels=base_channels
+        ),
+        labels=labels,
+        label_properties=properties,
+        name=name,
+        workers=workers,
+    )
+
+
+class _plane:
+    """A 2-D view of a mask stored with size-1 leading axes."""
+
+    def __init__(self, mask: ArrayLike) -> None:
+        self.mask = mask
+        self.shape = tuple(mask.shape[-2:])
+        self.dtype = mask.dtype
+
+    def __getitem__(self, key: tuple[slice, ...]) -> np.ndarray:
+        lead = (0,) * (len(self.mask.shape) - 2)
+        return np.asarray(self.mask[(*lead, *tuple(key)[-2:])])

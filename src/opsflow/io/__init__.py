@@ -5,6 +5,15 @@ Knows nothing of screens.
 
 from opsflow.io._atomic import atomic_path
 from opsflow.io._export import ensure_omero_channel_colors, export_tiff_to_omezarr, ngff_view
+from opsflow.io._hcs import (
+    PLATE_FORMATS,
+    PlateFormat,
+    field_path,
+    plate_fields,
+    plate_format,
+    well_position,
+    write_plate_metadata,
+)
 from opsflow.io._ngff import NGFF_VERSIONS
 from opsflow.io._options import COMPRESSIONS, ExportOptions
 from opsflow.io._raw import (
@@ -18,22 +27,28 @@ from opsflow.io._raw_header import RawHeader, read_raw_header
 from opsflow.io._reader import ImageInfo, image_info, is_omezarr, read_image
 from opsflow.io._tiff import open_tiff, read_tiff, write_tiff
 from opsflow.io._validate import validate_store
-from opsflow.io._writer import write_multiscale_omezarr
+from opsflow.io._writer import ArrayLike, write_multiscale_omezarr
 
 __all__ = [
+    "ArrayLike",
     "COMPRESSIONS",
     "NGFF_VERSIONS",
+    "PLATE_FORMATS",
+    "PlateFormat",
     "ExportOptions",
     "ImageInfo",
     "RawHeader",
     "RawImage",
     "atomic_path",
     "ensure_omero_channel_colors",
+    "field_path",
     "export_tiff_to_omezarr",
     "image_info",
     "is_omezarr",
     "ngff_view",
     "open_tiff",
+    "plate_fields",
+    "plate_format",
     "raw_image_from_nd2",
     "read_image",
     "read_raw_header",
@@ -42,6 +57,8 @@ __all__ = [
     "read_raw_tiff",
     "read_tiff",
     "validate_store",
+    "well_position",
     "write_multiscale_omezarr",
+    "write_plate_metadata",
     "write_tiff",
 ]

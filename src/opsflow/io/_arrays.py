@@ -11,7 +11,7 @@ from typing import Any
 
 import zarr
 
-from opsflow.io._chunks import ChunkWriter
+from opsflow.io._chunks import ChunkWriter, ShardWriter
 from opsflow.io._options import ExportOptions
 from opsflow.io._plan import ArrayPlan, WritePlan
 
@@ -38,7 +38,9 @@ def _codecs(options: ExportOptions, zarr_format: int, itemsize: int) -> Any:
     )
 
 
-def create_levels(group: zarr.Group, array: ArrayPlan, plan: WritePlan) -> list[ChunkWriter]:
+def create_levels(
+    group: zarr.Group, array: ArrayPlan, plan: WritePlan
+) -> list[ChunkWriter | ShardWriter]:
     """Create arrays "0", "1", ... of one image in ``group``; return their chunk writers.
 
     Arrays are filled with 0 where no chunk is written, carry ``dimension_names`` on
@@ -50,8 +52,11 @@ def create_levels(group: zarr.Group, array: ArrayPlan, plan: WritePlan) -> list[
         kwargs["dimension_names"] = list(plan.axes)
     else:
         kwargs["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
-    writers = []
+    writers: list[ChunkWriter | ShardWriter] = []
     for level, (shape, chunks) in enumerate(zip(array.shapes, array.chunks, strict=True)):
-        created = group.create_array(str(level), shape=shape, chunks=chunks, **kwargs)
-        writers.append(ChunkWriter(created))
+        shards = None if array.shards is None else array.shards[level]
+        created = group.create_array(
+            str(level), shape=shape, chunks=chunks, shards=shards, **kwargs
+        )
+        writers.append(ChunkWriter(created) if shards is None else ShardWriter(created))
     return writers

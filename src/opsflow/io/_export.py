@@ -100,6 +100,7 @@ def export_tiff_to_omezarr(
     label_metadata: Mapping[str, Any] | None = None,
     labels: Mapping[str, str | os.PathLike[str]] | None = None,
     axes: str | None = None,
+    name: str | None = None,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> Path:
@@ -111,7 +112,8 @@ def export_tiff_to_omezarr(
         Image to export. Axes are normalised: YX becomes CYX, YXC becomes CYX,
         (cycle, channel, Y, X) becomes TCYX; pass ``axes`` to say what the file holds.
     output_dir
-        The store path when it ends in ``.zarr``; otherwise the directory in which
+        The store path when it ends in ``.zarr`` or lies inside a store (a plate field,
+        ``plate.ome.zarr/A/1/0``); otherwise the directory in which
         ``{tiff stem}.ome.zarr`` is created.
     pixel_size, options, channel_labels
         As in :func:`write_multiscale_omezarr`; ``options.chunk_shape`` applies to the
@@ -124,6 +126,8 @@ def export_tiff_to_omezarr(
         Mask TIFFs to attach as label images, ``{"nuclei": path, "cells": path}``.
     axes
         What the file holds, e.g. ``"yxc"``; default: as recorded in the file, else guessed.
+    name
+        Name in the metadata; default the store's (or field's) name.
     workers, progress
         Passed to the writer.
 
@@ -134,25 +138,11 @@ def export_tiff_to_omezarr(
     """
     tiff_path = Path(tiff_path)
     out = Path(output_dir)
-    if out.suffix != ".zarr":
+    if out.suffix != ".zarr" and not any(p.suffix == ".zarr" for p in out.parents):
         out = out / f"{tiff_path.name.split('.')[0]}.ome.zarr"
     stored_axes = axes or _stored_axes(tiff_path)
     source, ngff_axes = ngff_view(open_tiff(tiff_path), source_axes=stored_axes, path=tiff_path)
-    masks: dict[str, ArrayLike] = {}
-    if label_metadata is not None:
-        if np.dtype(source.dtype).kind not in "ui":
-            raise InputFileError(
-                f"{tiff_path}: expected an integer label mask, found dtype {source.dtype}."
-            )
-        masks[_label_name(label_metadata, tiff_path)] = _squeeze_mask(source, tiff_path)
-    for lname, lpath in (labels or {}).items():
-        lpath = Path(lpath)
-        mask = open_tiff(lpath)
-        if np.dtype(mask.dtype).kind not in "ui":
-            raise InputFileError(
-                f"{lpath}: expected an integer label mask, found dtype {mask.dtype}."
-            )
-        masks[lname] = _squeeze_mask(mask, lpath)
+    masks = _masks(source, tiff_path, label_metadata, labels or {})
     try:
         return write_multiscale_omezarr(
             source,
@@ -162,6 +152,7 @@ def export_tiff_to_omezarr(
             options=options,
             channel_labels=channel_labels,
             labels=masks,
+            name=name,
             workers=workers,
             progress=progress,
         )
@@ -169,6 +160,24 @@ def export_tiff_to_omezarr(
         if str(tiff_path) in str(exc) or isinstance(exc, OutputError | OutputExistsError):
             raise  # names its file already (the input, or the output it cannot write)
         raise type(exc)(f"{tiff_path}: {exc}") from exc
+
+
+def _masks(
+    source: ArrayLike,
+    tiff_path: Path,
+    label_metadata: Mapping[str, Any] | None,
+    labels: Mapping[str, str | os.PathLike[str]],
+) -> dict[str, ArrayLike]:
+    """The label images of an export: the image itself (a mask) and/or mask TIFFs."""
+    found = {} if label_metadata is None else {_label_name(label_metadata, tiff_path): source}
+    found.update({lname: open_tiff(lpath) for lname, lpath in labels.items()})
+    paths = {lname: Path(labels.get(lname, tiff_path)) for lname in found}
+    for lname, mask in found.items():
+        if np.dtype(mask.dtype).kind not in "ui":
+            raise InputFileError(
+                f"{paths[lname]}: expected an integer label mask, found dtype {mask.dtype}."
+            )
+    return {lname: _squeeze_mask(mask, paths[lname]) for lname, mask in found.items()}
 
 
 def _stored_axes(path: Path) -> str | None:

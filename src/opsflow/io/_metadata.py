@@ -83,6 +83,8 @@ def write_metadata(
             )
         lome = {
             "multiscales": _multiscales(plan, lname, "mode"),
-            "image-label": _ngff.image_label_metadata(values=values, ngff_version=version),
+            "image-label": _ngff.image_label_metadata(
+                values=values, ngff_version=version, properties=plan.label_properties[lname]
+            ),
         }
         group.attrs.update(_ngff.root_attributes(lome, version))

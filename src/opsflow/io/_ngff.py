@@ -197,13 +197,24 @@ def label_colors(values: Sequence[int]) -> list[dict[str, Any]]:
 
 
 def image_label_metadata(
-    *, values: Sequence[int], ngff_version: str, source: str = "../../"
+    *,
+    values: Sequence[int],
+    ngff_version: str,
+    source: str = "../../",
+    properties: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The ``image-label`` block of one label image."""
+    """The ``image-label`` block of one label image.
+
+    ``properties`` (what each value stands for) are listed for the values present only.
+    """
     block: dict[str, Any] = {}
     if ngff_version == "0.4":
         block["version"] = "0.4"
     block["colors"] = label_colors(values)
+    if properties:
+        block["properties"] = [
+            {"label-value": int(v), **properties[v]} for v in values if v in properties
+        ]
     block["source"] = {"image": source}
     return block
 

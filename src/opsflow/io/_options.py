@@ -75,6 +75,11 @@ class ExportOptions:
         "zstd", "Lossless Blosc codec of the chunks: zstd, lz4, zlib or none."
     )
     compression_level: int = _option(3, "Blosc compression level, from 0 (none) to 9 (smallest).")
+    shard_shape: tuple[int, ...] | None = _option(
+        None,
+        "Shard of the trailing axes (multiples of the chunk), leading axes whole; null: no "
+        "shards. Zarr v3 (NGFF 0.5) only.",
+    )
 
     def __post_init__(self) -> None:
         chunks = _positive_ints(self.chunk_shape)
@@ -93,6 +98,7 @@ class ExportOptions:
             raise _refuse(
                 "compression_level", f"an integer from 0 to {_MAX_COMPRESSION_LEVEL}", level
             )
+        shards = self._check_shards(chunks)
         # Plain ints whatever was given (numpy integers, a list): equal options compare and
         # hash equal, and the numbers go into JSON metadata as they are.
         # (object.__setattr__ is how a frozen dataclass normalises its own fields)
@@ -101,3 +107,21 @@ class ExportOptions:
         if self.max_levels is not None:
             object.__setattr__(self, "max_levels", int(self.max_levels))
         object.__setattr__(self, "compression_level", int(level))
+        object.__setattr__(self, "shard_shape", shards)
+
+    def _check_shards(self, chunks: tuple[int, ...]) -> tuple[int, ...] | None:
+        """The shard shape as ints: positive, multiples of the chunk, on Zarr v3 only."""
+        if self.shard_shape is None:
+            return None
+        shards = _positive_ints(self.shard_shape)
+        if shards is None:
+            raise _refuse("shard_shape", "a sequence of positive integers", self.shard_shape)
+        if self.ngff_version != "0.5":
+            raise _refuse("shard_shape", "null for NGFF 0.4 (Zarr v2 has no shards)", shards)
+        n = min(len(shards), len(chunks))
+        pairs = zip(shards[len(shards) - n :], chunks[len(chunks) - n :], strict=True)
+        if n == 0 or any(s % c for s, c in pairs):
+            raise _refuse(
+                "shard_shape", f"multiples of the chunk shape {chunks} on its trailing axes", shards
+            )
+        return shards

@@ -47,6 +47,8 @@ class ArrayPlan:
         source's byte order).
     shapes, chunks
         Shape and chunk shape of every level, level 0 first.
+    shards
+        Shard shape of every level (a multiple of its chunk), or None without shards.
     is_label
         Labels are coarsened by block mode and carry ``image-label`` metadata.
     """
@@ -55,12 +57,18 @@ class ArrayPlan:
     dtype: np.dtype
     shapes: tuple[tuple[int, ...], ...]
     chunks: tuple[tuple[int, ...], ...]
+    shards: tuple[tuple[int, ...], ...] | None
     is_label: bool
 
     @property
     def shape(self) -> tuple[int, ...]:
         """Shape of level 0."""
         return self.shapes[0]
+
+    @property
+    def units(self) -> tuple[tuple[int, ...], ...]:
+        """What one writer writes whole, per level: a shard, or a chunk without shards."""
+        return self.shards if self.shards is not None else self.chunks
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ class WritePlan:
         The store's name in the multiscales and omero metadata.
     image, labels
         The root image and the label images, by name, in the order given.
+    label_properties
+        Per label image, the properties of each value (what it stands for).
     """
 
     axes: str
@@ -100,6 +110,7 @@ class WritePlan:
     name: str
     image: ArrayPlan
     labels: dict[str, ArrayPlan]
+    label_properties: dict[str, Mapping[int, Mapping[str, Any]]]
 
     @property
     def n_levels(self) -> int:
@@ -167,6 +178,24 @@ def _chunks_for(shape: tuple[int, ...], chunk_shape: Sequence[int]) -> tuple[int
     return tuple(max(1, min(c, n)) for c, n in zip(full, shape, strict=True))
 
 
+def _shards_for(
+    shape: tuple[int, ...], chunks: tuple[int, ...], shard_shape: Sequence[int]
+) -> tuple[int, ...]:
+    """A shard for every axis: ``shard_shape`` covers the trailing ones, the others whole.
+
+    Leading axes are whole (not 1, as for chunks) because the point of a shard is to
+    gather many chunks into one file: all cycles and channels of a field, say. A shard
+    never exceeds the chunks that cover the array and is always a multiple of the chunk.
+    """
+    given = list(shard_shape)[-len(shape) :]
+    full = list(shape[: len(shape) - len(given)]) + [int(s) for s in given]
+    out = []
+    for s, c, n in zip(full, chunks, shape, strict=True):
+        covering = -(-n // c) * c
+        out.append(max(c, (min(s, covering) // c) * c))
+    return tuple(out)
+
+
 def _channel_labels(given: Sequence[str] | None, n_channels: int) -> tuple[str, ...]:
     if given is None:
         given = [f"Channel {i}" for i in range(n_channels)]
@@ -201,11 +230,18 @@ def _array_plan(
         tuple(max(1, min(c, n)) for c, n in zip(own, lvl_shape, strict=True))
         for lvl_shape in shapes
     ]
+    shards = None
+    if options.shard_shape is not None:
+        shard_shape = options.shard_shape
+        shards = tuple(
+            _shards_for(lvl, c, shard_shape) for lvl, c in zip(shapes, level_chunks, strict=True)
+        )
     return ArrayPlan(
         source=source,
         dtype=np.dtype(source.dtype).newbyteorder("<"),
         shapes=tuple(shapes),
         chunks=tuple(level_chunks),
+        shards=shards,
         is_label=is_label,
     )
 
@@ -220,6 +256,7 @@ def plan_write(
     colors: Sequence[str] | None,
     labels: Mapping[str, ArrayLike] | None,
     name: str,
+    label_properties: Mapping[str, Mapping[int, Mapping[str, Any]]] | None = None,
 ) -> WritePlan:
     """Check the writer's arguments and decide every level, chunk and label of the store.
 
@@ -260,4 +297,5 @@ def plan_write(
         name=name,
         image=root,
         labels=label_plans,
+        label_properties={n: (label_properties or {}).get(n, {}) for n in label_plans},
     )

@@ -20,7 +20,7 @@ from itertools import product
 
 import numpy as np
 
-from opsflow.io._chunks import ChunkWriter
+from opsflow.io._chunks import ChunkWriter, ShardWriter
 from opsflow.io._plan import ArrayLike
 from opsflow.io._stats import Collector
 
@@ -38,7 +38,7 @@ class _LevelStream:
 
     def __init__(
         self,
-        writer: ChunkWriter,
+        writer: ChunkWriter | ShardWriter,
         lead_key: tuple[slice, ...],
         reduce: Callable[[np.ndarray, int], np.ndarray],
         factor: int,
@@ -86,7 +86,7 @@ class StreamJob:
     """One image (root or label) to stream into the chunk writers of its levels."""
 
     source: ArrayLike
-    writers: list[ChunkWriter]
+    writers: list[ChunkWriter | ShardWriter]
     reduce: Callable[[np.ndarray, int], np.ndarray]
     collector: Collector
     channel_axis: int | None
@@ -146,10 +146,11 @@ def stream_jobs(
 ) -> None:
     """Stream every job into its level arrays, block by block, on ``workers`` threads.
 
-    ``chunks`` (the image's level-0 chunk) cuts every job into leading blocks along chunk
-    boundaries, so no two blocks ever write the same chunk file. The first failed block
-    (in submission order) raises its error once the pool has finished the others; the
-    caller writes into a temporary store, so nothing of a failed write survives.
+    ``chunks`` (the image's level-0 chunk, or shard where it has shards) cuts every job
+    into leading blocks along their boundaries, so no two blocks ever write the same file.
+    The first failed block (in submission order) raises its error once the pool has
+    finished the others; the caller writes into a temporary store, so nothing of a failed
+    write survives.
     """
     tasks = [(job, key) for job in jobs for key in _lead_blocks(tuple(job.source.shape), chunks)]
     n_workers = max(1, workers or os.cpu_count() or 1)

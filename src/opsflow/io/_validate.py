@@ -18,6 +18,7 @@ import zarr
 
 from opsflow.errors import OpsflowError
 from opsflow.io._reader import ngff_attributes, open_store
+from opsflow.io._validate_plate import plate_problems
 
 __all__ = ["validate_store"]
 
@@ -179,7 +180,10 @@ def _label_problems(
 
 
 def validate_store(path: str | os.PathLike[str]) -> list[str]:
-    """Return every problem found in an OME-Zarr image store; an empty list means valid.
+    """Return every problem found in an OME-Zarr image or plate; an empty list means valid.
+
+    A plate is checked as a plate (plate and well metadata) and then field by field, each
+    as the image it is; problems of a field start with its path in the plate.
 
     Raises
     ------
@@ -189,11 +193,15 @@ def validate_store(path: str | os.PathLike[str]) -> list[str]:
     p = Path(path)
     group = open_store(p)
     ome, version = ngff_attributes(group)
-    if not ome.get("multiscales"):
-        raise OpsflowError(f"{p}: expected an OME-Zarr image with multiscales, found none.")
+    if not ome.get("multiscales") and not ome.get("plate"):
+        raise OpsflowError(
+            f"{p}: expected an OME-Zarr image (multiscales) or plate, found neither."
+        )
     zarr_format = group.metadata.zarr_format
     if (version, zarr_format) not in {("0.5", 3), ("0.4", 2)}:
         return [f"NGFF {version} on Zarr v{zarr_format}: expected 0.5 on v3 or 0.4 on v2."]
+    if ome.get("plate"):
+        return plate_problems(group, p, validate_store)
     problems = _model_problems(group, version, "image")
     ms = ome["multiscales"][0]
     pyr, arrays = _pyramid_problems(group, ms, "image", zarr_format)

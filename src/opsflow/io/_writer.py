@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import zarr
 
@@ -78,7 +79,7 @@ def _write_store(
     image_job, label_jobs = _open_jobs(root, plan)
     stream_jobs(
         [image_job, *(job for _, job in label_jobs.values())],
-        plan.chunks,
+        plan.image.units[0],
         factor=plan.options.coarsening_factor,
         workers=workers,
         progress=progress,
@@ -97,6 +98,7 @@ def write_multiscale_omezarr(
     channel_labels: Sequence[str] | None = None,
     colors: Sequence[str] | None = None,
     labels: Mapping[str, ArrayLike] | None = None,
+    label_properties: Mapping[str, Mapping[int, Mapping[str, Any]]] | None = None,
     name: str | None = None,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
@@ -125,6 +127,9 @@ def write_multiscale_omezarr(
     labels
         Integer masks written as NGFF label images under ``labels/{name}``, with the same
         number of levels as the image. Shape: the image's spatial shape.
+    label_properties
+        Per label image, what each value stands for (``{7: {"tile": 2, "label": 3}}``);
+        written as the ``image-label`` properties of the values present.
     name
         Name in the metadata; default the store's file name without ``.ome.zarr``.
     workers
@@ -145,6 +150,7 @@ def write_multiscale_omezarr(
         channel_labels=channel_labels,
         colors=colors,
         labels=labels,
+        label_properties=label_properties,
         name=name or Path(output).name.removesuffix(".zarr").removesuffix(".ome"),
     )
     log.info(

@@ -14,9 +14,9 @@ import pandas as pd
 
 from opsflow.config import Config
 from opsflow.errors import ConfigError
-from opsflow.export import Stage, get_stage
 from opsflow.paths import MODULES
 from opsflow.steps._outputs import OUTPUTS, Output, get_output
+from opsflow.steps._stores import StoresMixin
 from opsflow.steps._table import Input, Step
 from opsflow.steps.samples import load_library, load_samples
 
@@ -25,7 +25,7 @@ __all__ = ["Workflow"]
 Wildcards = Mapping[str, str]
 
 
-class Workflow:
+class Workflow(StoresMixin):
     """Paths and inputs of every job of a configured screen.
 
     Parameters
@@ -47,6 +47,8 @@ class Workflow:
         self.root = Path(config.all.root_fp)
         self.samples = dict(samples)
         self._library = library
+        #: modalities whose raw files record no stage positions (found by the preflight)
+        self.positions_missing: set[str] = set()
 
     @classmethod
     def for_tile(
@@ -159,31 +161,7 @@ class Workflow:
         paths = {_combo_key(c): self.path(item.key, {**base, **c}) for c in combos}
         return paths if item.gather == "dict" else list(paths.values())
 
-    # ------------------------------------------------------------------ OME-Zarr stores
-    def store_pattern(self, stage: Stage) -> str:
-        """Store of an export stage: beside the module's outputs, named like its image."""
-        stem = Path(self.pattern(stage.image)).name.split("__")[0]
-        name = f"{stem}__{stage.store_what}.ome.zarr"
-        return str(self.root / stage.module / "omezarr" / stage.store_dir / name)
-
-    def export_inputs(self, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
-        """Image, metadata table and label masks an export job reads."""
-        metadata = self.path(f"combine_metadata_{stage.modality}", wildcards)
-        labels = {label: self.path(key, wildcards) for label, key in stage.labels}
-        return {"image": self.path(stage.image, wildcards), "metadata": metadata, **labels}
-
-    def store_targets(self, module: str, *, enabled_only: bool) -> list[str]:
-        """Stores of a module's chosen stages; with ``enabled_only``, none when exports are off."""
-        config = self.config
-        names = config.export_stages(module) if enabled_only else config.chosen_stages(module)
-        stores = []
-        for name in names:
-            stage = get_stage(name)
-            output = get_output(stage.image)
-            for combo in self.combos(output, {}, output.wildcards):
-                stores.append(self.store_pattern(stage).format(**combo))
-        return stores
-
+    # ------------------------------------------------------------------------ targets
     def all_targets(self) -> list[str]:
         """What the default target builds: final outputs and enabled stores of each module."""
         modules = [m for m in MODULES if m in self.config.all.modules]

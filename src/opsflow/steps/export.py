@@ -9,9 +9,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from opsflow.config import Config
-from opsflow.export import export_stage, get_stage, pixel_size_from_metadata
+from opsflow.export import export_mosaic, export_stage, get_stage, pixel_size_from_metadata
+from opsflow.io import write_plate_metadata
+from opsflow.steps._stores import parse_field
 
-__all__ = ["export", "remove_stores"]
+__all__ = ["export", "mosaic", "plate", "remove_stores"]
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +31,75 @@ def export(
     tile: int | None = None,
     workers: int | None = None,
 ) -> None:
-    """Export one stage's TIFF checkpoint with the module's OME-Zarr settings.
+    """Export one stage's TIFF checkpoint (a tile store or a plate field).
 
     Channel names come from the configuration of the stage's modality and the pixel size
     from that modality's preprocess metadata, so SBS and phenotype stores each carry
-    their own physical scale.
+    their own physical scale. A field is named like the TIFF it comes from.
     """
     stage = get_stage(stage_name)
-    names = config.sbs.channel_names if stage.modality == "sbs" else config.phenotype.channel_names
     export_stage(
         stage,
         image,
         output,
         masks=masks,
-        channel_names=names,
+        channel_names=_channel_names(config, stage.modality),
         base_channels=config.sbs.base_channels,
         pixel_size=pixel_size_from_metadata(metadata, tile=tile),
+        options=config.export_options(stage.module),
+        name=f"{Path(image).name.split('__')[0]}__{stage.store_what}",
+        workers=workers,
+    )
+
+
+def _channel_names(config: Config, modality: str) -> tuple[str, ...]:
+    return config.sbs.channel_names if modality == "sbs" else config.phenotype.channel_names
+
+
+def plate(
+    stage_name: str, output: Path_, fields: Mapping[str, Sequence[str]], *, config: Config
+) -> None:
+    """Write the plate, row and well metadata of a stage's plate (its fields are written).
+
+    ``output`` is the plate's root metadata file, the job's declared output.
+    """
+    get_stage(stage_name)  # a known stage, or one sentence saying which are
+    store = Path(output).parent
+    write_plate_metadata(
+        store,
+        fields,
+        name=f"{store.name.removesuffix('.ome.zarr')}",
+        ngff_version=config.all.omezarr_ngff_version,
+        acquisitions={
+            f: int(cycle)
+            for names in fields.values()
+            for f in names
+            if (cycle := parse_field(f).get("cycle")) is not None
+        },
+    )
+
+
+def mosaic(
+    stage_name: str,
+    images: Sequence[Path_],
+    tiles: Sequence[int],
+    output: Path_,
+    *,
+    metadata: Path_,
+    masks: Mapping[str, Sequence[Path_]],
+    config: Config,
+    workers: int | None = None,
+) -> None:
+    """Stitch one well of a stage from its tile TIFFs (and masks), in ``tiles`` order."""
+    stage = get_stage(stage_name)
+    export_mosaic(
+        stage,
+        dict(zip(tiles, images, strict=True)),
+        output,
+        metadata=metadata,
+        masks={k: dict(zip(tiles, v, strict=True)) for k, v in masks.items()},
+        channel_names=_channel_names(config, stage.modality),
+        base_channels=config.sbs.base_channels,
         options=config.export_options(stage.module),
         workers=workers,
     )

@@ -1,5 +1,8 @@
-# OME-Zarr exports: one rule per stage of the registry, all calling the same step; store
+# OME-Zarr exports: rules per stage of the registry, all calling the same steps; store
 # paths and inputs come from the Workflow (the outputs table), targets per module.
+# Layout "plate": one job per field plus one per plate for the plate/well metadata (see
+# opsflow.steps._stores for why the metadata job's output is a file); "tiles": one job
+# per tile store. Well mosaics, one job per well, in either layout.
 from opsflow.export import STAGES
 from opsflow.paths import MODULES
 from opsflow.steps import export as export_steps
@@ -9,7 +12,22 @@ def _export_inputs(stage):
     return lambda wildcards: WORKFLOW.export_inputs(stage, dict(wildcards.items()))
 
 
+def _field_paths(stage):
+    return lambda wildcards: WORKFLOW.field_paths(stage, wildcards.plate)
+
+
+def _mosaic_inputs(stage):
+    return lambda wildcards: WORKFLOW.mosaic_inputs(stage, dict(wildcards.items()))
+
+
+def _tile_of(wildcards, stage):
+    tile = WORKFLOW.image_wildcards(stage, dict(wildcards.items())).get("tile")
+    return None if tile is None else int(tile)
+
+
 for _stage in STAGES:
+    _plate = WORKFLOW.layout == "plate"
+    _output = WORKFLOW.field_pattern(_stage) if _plate else WORKFLOW.store_pattern(_stage)
 
     rule:
         name:
@@ -17,26 +35,74 @@ for _stage in STAGES:
         input:
             unpack(_export_inputs(_stage)),
         output:
-            # update(): Snakemake keeps (backs up) an earlier store instead of deleting it
-            # before the job, and restores it if the export fails; the export itself writes
-            # a temporary sibling and renames it into place.
-            update(directory(WORKFLOW.store_pattern(_stage))),
+            # update(): Snakemake keeps (backs up) an earlier store or field instead of
+            # deleting it before the job, and restores it if the export fails; the export
+            # itself writes a temporary sibling and renames it into place.
+            update(directory(_output)),
         log:
-            WORKFLOW.log_pattern_of(_stage.rule, WORKFLOW.store_pattern(_stage)),
+            WORKFLOW.export_log_pattern(_stage.rule) if _plate
+            else WORKFLOW.log_pattern_of(_stage.rule, _output),
         params:
-            stage=_stage.name,
+            stage=_stage,
             labels=[label for label, _ in _stage.labels],
+        wildcard_constraints:
+            row=r"[A-Z]{1,2}",
+            column=r"\d{1,2}",
+            field=r"\d*(c\d+)?",
         threads: 2
         resources:
             mem_mb=2000,
         run:
             with step_log(log[0]):
                 export_steps.export(
-                    params.stage, input.image, output[0],
+                    params.stage.name, input.image, output[0],
                     metadata=input.metadata, masks={k: input[k] for k in params.labels},
-                    config=CONFIG,
-                    tile=int(wildcards.tile) if "tile" in wildcards.keys() else None,
-                    workers=threads,
+                    config=CONFIG, tile=_tile_of(wildcards, params.stage), workers=threads,
+                )
+
+    if _plate:
+
+        rule:
+            name:
+                f"plate_{_stage.name}_omezarr"
+            input:
+                _field_paths(_stage),
+            output:
+                update(WORKFLOW.plate_metadata_pattern(_stage)),
+            log:
+                str(WORKFLOW.root / "logs" / f"plate_{_stage.name}_omezarr" / "P-{plate}.log"),
+            params:
+                stage=_stage,
+            localrule: True
+            run:
+                with step_log(log[0]):
+                    export_steps.plate(
+                        params.stage.name, output[0],
+                        WORKFLOW.plate_fields(params.stage, wildcards.plate), config=CONFIG,
+                    )
+
+    rule:
+        name:
+            f"mosaic_{_stage.name}_omezarr"
+        input:
+            unpack(_mosaic_inputs(_stage)),
+        output:
+            update(directory(WORKFLOW.mosaic_pattern(_stage))),
+        log:
+            str(WORKFLOW.root / "logs" / f"mosaic_{_stage.name}_omezarr" / "P-{plate}_W-{well}.log"),
+        params:
+            stage=_stage,
+            labels=[label for label, _ in _stage.labels],
+        threads: 2
+        resources:
+            mem_mb=4000,
+        run:
+            with step_log(log[0]):
+                export_steps.mosaic(
+                    params.stage.name, input.images,
+                    WORKFLOW.mosaic_tiles(params.stage, dict(wildcards.items())), output[0],
+                    metadata=input.metadata, masks={k: input[k] for k in params.labels},
+                    config=CONFIG, workers=threads,
                 )
 
 
@@ -62,7 +128,7 @@ for _module in MODULES:
         name:
             f"cleanup_omezarr_{_module}"
         params:
-            stores=WORKFLOW.store_targets(_module, enabled_only=False),
+            stores=WORKFLOW.cleanup_stores(_module),
         localrule: True
         run:
             export_steps.remove_stores(params.stores)

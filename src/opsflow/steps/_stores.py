@@ -1,0 +1,217 @@
+"""Where the OME-Zarr exports of a configured screen go, and what each export job reads.
+
+Two layouts (``all.omezarr_layout``): ``plate``, one NGFF HCS plate per stage and plate
+with one field per image, and ``tiles``, one store per image. Well mosaics (stitched
+from the stage positions) sit beside either.
+
+How Snakemake tracks a plate: every field is the ``directory()`` output of its own job
+(a rebuilt tile rewrites only its field, through a temporary sibling inside the plate),
+and the plate, row and well metadata are the output of one job per plate whose inputs
+are all its fields; its declared output is the plate's root metadata file, not the
+store, so no output is ever nested in another job's ``directory()``. A second run finds
+every field and the metadata newer than their inputs and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opsflow.errors import ConfigError
+from opsflow.export import STAGES, Stage, get_stage
+from opsflow.io import well_position
+from opsflow.steps._outputs import TILE, get_output
+
+if TYPE_CHECKING:
+    from opsflow.steps._workflow import Workflow
+
+__all__ = ["StoresMixin", "field_name", "parse_field"]
+
+log = logging.getLogger(__name__)
+
+Wildcards = Mapping[str, str]
+_FIELD = re.compile(r"^(?P<tile>\d+)?(?:c(?P<cycle>\d+))?$")
+
+
+def field_name(wildcards: Wildcards) -> str:
+    """A field's path in its well: the tile, ``c`` and the cycle where there is one.
+
+    >>> field_name({"tile": "3"}), field_name({"tile": "3", "cycle": "11"}), field_name({})
+    ('3', '3c11', '0')
+    """
+    tile, cycle = wildcards.get("tile"), wildcards.get("cycle")
+    name = (tile or "") + (f"c{cycle}" if cycle is not None else "")
+    return name or "0"
+
+
+def parse_field(name: str) -> dict[str, str]:
+    """The tile and cycle a field name stands for (the inverse of :func:`field_name`)."""
+    match = _FIELD.match(name)
+    if match is None:
+        raise ConfigError(f"field {name!r}: expected a tile number, c and a cycle, or both.")
+    return {k: v for k, v in match.groupdict().items() if v is not None}
+
+
+class StoresMixin:
+    """Store paths, export inputs and store targets of a :class:`Workflow`."""
+
+    def _omezarr_dir(self: Workflow, stage: Stage) -> Path:
+        return self.root / stage.module / "omezarr" / stage.store_dir
+
+    @property
+    def layout(self: Workflow) -> str:
+        """``plate`` or ``tiles`` (``all.omezarr_layout``)."""
+        return self.config.all.omezarr_layout
+
+    def store_pattern(self: Workflow, stage: Stage) -> str:
+        """Tile layout: a stage's store, beside the module's outputs, named like its image."""
+        stem = Path(self.pattern(stage.image)).name.split("__")[0]
+        return str(self._omezarr_dir(stage) / f"{stem}__{stage.store_what}.ome.zarr")
+
+    def plate_pattern(self: Workflow, stage: Stage) -> str:
+        """Plate layout: a stage's plate store, ``P-{plate}__{what}.ome.zarr``."""
+        return str(self._omezarr_dir(stage) / f"P-{{plate}}__{stage.store_what}.ome.zarr")
+
+    def field_pattern(self: Workflow, stage: Stage) -> str:
+        """Plate layout: one field, ``{plate store}/{row}/{column}/{field}``."""
+        return f"{self.plate_pattern(stage)}/{{row}}/{{column}}/{{field}}"
+
+    def plate_metadata_pattern(self: Workflow, stage: Stage) -> str:
+        """The file that stands for a plate's metadata job (its root group metadata)."""
+        name = "zarr.json" if self.config.all.omezarr_ngff_version == "0.5" else ".zattrs"
+        return f"{self.plate_pattern(stage)}/{name}"
+
+    def mosaic_pattern(self: Workflow, stage: Stage) -> str:
+        """A stage's stitched well, ``P-{plate}_W-{well}__{what}_mosaic.ome.zarr``."""
+        name = f"P-{{plate}}_W-{{well}}__{stage.store_what}_mosaic.ome.zarr"
+        return str(self._omezarr_dir(stage) / name)
+
+    def export_log_pattern(self: Workflow, rule: str) -> str:
+        """Log of a field export: plate, well position and field in the file name."""
+        return str(self.root / "logs" / rule / "P-{plate}_{row}{column}_F-{field}.log")
+
+    # ------------------------------------------------------------------ wildcards
+    def well_of(self: Workflow, stage: Stage, plate: str, row: str, column: str) -> str:
+        """The samples' name of the well at (row, column) of a plate (``A1`` or ``A01``)."""
+        for well in self._wells(stage.modality, plate):
+            if well_position(well) == (row, column):
+                return well
+        raise ConfigError(f"plate {plate}: no {stage.modality} well at row {row}, column {column}.")
+
+    def _wells(self: Workflow, modality: str, plate: str) -> list[str]:
+        rows = self.samples.get(modality)
+        if rows is None:
+            return []
+        return list(dict.fromkeys(rows.loc[rows.plate == plate, "well"]))
+
+    def image_wildcards(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
+        """The image's wildcards (plate, well, tile, cycle) of a field or tile job."""
+        wc = dict(wildcards)
+        if "field" not in wc:
+            return wc
+        well = self.well_of(stage, wc["plate"], wc["row"], wc["column"])
+        return {"plate": wc["plate"], "well": well, **parse_field(wc["field"])}
+
+    def export_inputs(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
+        """Image, metadata table and label masks an export job (field or tile) reads."""
+        wc = self.image_wildcards(stage, wildcards)
+        metadata = self.path(f"combine_metadata_{stage.modality}", wc)
+        labels = {label: self.path(key, wc) for label, key in stage.labels}
+        return {"image": self.path(stage.image, wc), "metadata": metadata, **labels}
+
+    # ------------------------------------------------------------------ plate jobs
+    def _images(self: Workflow, stage: Stage, wildcards: Wildcards) -> list[dict[str, str]]:
+        output = get_output(stage.image)
+        return self.combos(output, wildcards, output.wildcards)
+
+    def plate_fields(self: Workflow, stage: Stage, plate: str) -> dict[str, list[str]]:
+        """Field names of every well of a plate, in the samples' order."""
+        fields: dict[str, list[str]] = {}
+        for combo in self._images(stage, {"plate": plate}):
+            fields.setdefault(combo["well"], []).append(field_name(combo))
+        return fields
+
+    def field_paths(self: Workflow, stage: Stage, plate: str) -> list[str]:
+        """Every field directory of a plate: the inputs of its metadata job."""
+        root = self.plate_pattern(stage).format(plate=plate)
+        return [
+            f"{root}/{'/'.join(well_position(well))}/{name}"
+            for well, names in self.plate_fields(stage, plate).items()
+            for name in names
+        ]
+
+    def mosaic_inputs(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, Any]:
+        """Every tile image of a well (and its masks), and the well's metadata table."""
+        tiles = self._images(stage, {"plate": wildcards["plate"], "well": wildcards["well"]})
+        inputs: dict[str, Any] = {
+            "images": [self.path(stage.image, t) for t in tiles],
+            "metadata": self.path(f"combine_metadata_{stage.modality}", wildcards),
+        }
+        for label, key in stage.labels:
+            inputs[label] = [self.path(key, t) for t in tiles]
+        return inputs
+
+    def mosaic_tiles(self: Workflow, stage: Stage, wildcards: Wildcards) -> list[int]:
+        """Tile numbers of a well, in the order of :meth:`mosaic_inputs`."""
+        well = {"plate": wildcards["plate"], "well": wildcards["well"]}
+        return [int(t["tile"]) for t in self._images(stage, well)]
+
+    # ------------------------------------------------------------------ targets
+    def mosaic_stages(self: Workflow, module: str) -> list[Stage]:
+        """Stages of a module stitched into well mosaics (tile images only)."""
+        names = self.config.section(module).omezarr_mosaic_stages
+        stages = [get_stage(n) for n in names]
+        bad = [s.name for s in stages if get_output(s.image).wildcards != TILE]
+        if bad:
+            valid = [
+                s.name
+                for s in STAGES
+                if s.module == module and get_output(s.image).wildcards == TILE
+            ]
+            raise ConfigError(
+                f"{module}.omezarr_mosaic_stages: {', '.join(bad)} have no single image per "
+                f"tile to stitch; choose among {', '.join(valid)}."
+            )
+        off = [s for s in stages if s.modality in self.positions_missing]
+        for stage in off:
+            log.warning(
+                "%s: no well mosaics, the %s raw files record no stage positions.",
+                stage.name,
+                stage.modality,
+            )
+        return [s for s in stages if s not in off]
+
+    def stage_stores(self: Workflow, stage: Stage) -> list[str]:
+        """What an exported stage's run produces: tile stores, or plate metadata files."""
+        if self.layout == "tiles":
+            return [self.store_pattern(stage).format(**c) for c in self._images(stage, {})]
+        plates = dict.fromkeys(c["plate"] for c in self._images(stage, {}))
+        return [self.plate_metadata_pattern(stage).format(plate=p) for p in plates]
+
+    def mosaic_targets(self: Workflow, stage: Stage) -> list[str]:
+        """The well mosaics of a stage, one per (plate, well)."""
+        wells = {(c["plate"], c["well"]): None for c in self._images(stage, {})}
+        return [self.mosaic_pattern(stage).format(plate=p, well=w) for p, w in wells]
+
+    def cleanup_stores(self: Workflow, module: str) -> list[str]:
+        """Store directories of a module's chosen stages and mosaics, in either layout."""
+        stores = [
+            str(Path(p).parent) if not p.endswith(".zarr") else p
+            for p in self.store_targets(module, enabled_only=False)
+        ]
+        return list(dict.fromkeys(stores))
+
+    def store_targets(self: Workflow, module: str, *, enabled_only: bool) -> list[str]:
+        """Stores (or plate metadata files) and mosaics of a module's chosen stages.
+
+        With ``enabled_only``, none when the module's exports are off.
+        """
+        config = self.config
+        names = config.export_stages(module) if enabled_only else config.chosen_stages(module)
+        stores = [p for name in names for p in self.stage_stores(get_stage(name))]
+        if not enabled_only or (config.exports_enabled(module) and module in config.all.modules):
+            stores += [p for s in self.mosaic_stages(module) for p in self.mosaic_targets(s)]
+        return stores

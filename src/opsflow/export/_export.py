@@ -126,9 +126,10 @@ def export_mosaic(
     labels, properties = {}, {}
     for lname, paths in (masks or {}).items():
         tiles = [open_tiff(paths[t]) for t in images]
-        maxima = [int(np.max(np.asarray(m[...]), initial=0)) for m in tiles]
+        maxima = [int(np.max(_plane(m)[:, :], initial=0)) for m in tiles]
         offsets = label_offsets(maxima)
-        labels[lname] = Mosaic([_plane(m) for m in tiles], placements, offsets=offsets)
+        planes = [_plane(m, len(axes) - 2) for m in tiles]
+        labels[lname] = Mosaic(planes, placements, offsets=offsets)
         properties[lname] = {
             offset + v: {"tile": int(t), "label": v}
             for t, offset, top in zip(images, offsets, maxima, strict=True)
@@ -152,13 +153,18 @@ def export_mosaic(
 
 
 class _plane:
-    """A 2-D view of a mask stored with size-1 leading axes."""
+    """A mask (any size-1 leading axes) seen with ``n_lead`` size-1 leading axes.
 
-    def __init__(self, mask: ArrayLike) -> None:
+    So a label mosaic has its image's dimensions, as NGFF requires, without reading it.
+    """
+
+    def __init__(self, mask: ArrayLike, n_lead: int = 0) -> None:
         self.mask = mask
-        self.shape = tuple(mask.shape[-2:])
+        self.n_lead = n_lead
+        self.shape = (1,) * n_lead + tuple(mask.shape[-2:])
         self.dtype = mask.dtype
 
     def __getitem__(self, key: tuple[slice, ...]) -> np.ndarray:
         lead = (0,) * (len(self.mask.shape) - 2)
-        return np.asarray(self.mask[(*lead, *tuple(key)[-2:])])
+        plane = np.asarray(self.mask[(*lead, *tuple(key)[-2:])])
+        return plane.reshape((1,) * self.n_lead + plane.shape)

@@ -205,16 +205,15 @@ def image_label_metadata(
 ) -> dict[str, Any]:
     """The ``image-label`` block of one label image.
 
-    ``properties`` (what each value stands for) are listed for the values present only.
+    ``properties`` (what each value stands for) are listed for exactly the values that
+    have a colour, as the spec asks (the background gets its ``label-value`` alone).
     """
     block: dict[str, Any] = {}
     if ngff_version == "0.4":
         block["version"] = "0.4"
     block["colors"] = label_colors(values)
     if properties:
-        block["properties"] = [
-            {"label-value": int(v), **properties[v]} for v in values if v in properties
-        ]
+        block["properties"] = [{"label-value": int(v), **properties.get(v, {})} for v in values]
     block["source"] = {"image": source}
     return block
 

@@ -42,11 +42,17 @@ def _model_problems(group: zarr.Group, version: str | None, kind: str) -> list[s
         model.from_zarr(group)
     except ValidationError as exc:
         return [
-            f"{kind}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            _short(f"{kind}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}")
+            for err in exc.errors()
         ]
     except Exception as exc:  # the models raise plain errors for structural problems
-        return [f"{kind}: {str(exc).splitlines()[0]}"]
+        return [_short(f"{kind}: {str(exc).splitlines()[0]}")]
     return []
+
+
+def _short(problem: str, limit: int = 300) -> str:
+    """One problem in at most ``limit`` characters (the models list every label value)."""
+    return problem if len(problem) <= limit else problem[: limit - 3] + "..."
 
 
 def _axes(ms: dict[str, Any]) -> str:

@@ -334,6 +334,7 @@ def exports_config(screen: dict[str, Path], base_config: dict[str, Any]) -> Path
     data = yaml.safe_load(yaml.safe_dump(base_config))
     data["all"]["root_fp"] = ON_ROOT
     data["all"]["omezarr_export_default"] = True
+    data["all"]["omezarr_layout"] = "tiles"  # one store per tile; plates: test_workflow_plate
     for module, settings in EXPORT_SETTINGS.items():
         data[module]["omezarr_stages"] = [s.name for s in STAGES if s.module == module]
         data[module].update(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 from opsflow.cli._format import _disk_usage, _floats, _human, _ints, _positive, _progress_bar
 from opsflow.errors import OpsflowError
@@ -72,11 +73,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """Describe a store or TIFF: levels, shapes, chunks, channels, pixel size, labels."""
-    from opsflow.io import image_info
+    """Describe a store, plate or TIFF: levels, shapes, chunks, shards, channels, labels."""
+    from opsflow.io import image_info, is_plate, plate_fields
 
-    info = image_info(args.store)
-    print(f"path:        {info.path}")
+    path = Path(args.store)
+    if is_plate(path):
+        fields = plate_fields(path)
+        counts = sorted({len(f) for f in fields.values()})
+        print(f"path:        {path}")
+        print(f"plate:       {len(fields)} wells ({', '.join(fields)})")
+        print(
+            f"fields:      {sum(map(len, fields.values()))} ({'-'.join(map(str, counts))} per well)"
+        )
+        well, names = next((w, f) for w, f in fields.items() if f)
+        print(f"first field: {well}/{names[0]}")
+        _print_image(image_info(path / well / names[0]))
+    else:
+        print(f"path:        {path}")
+        _print_image(image_info(path))
+    size = _disk_usage(path) if path.is_dir() else path.stat().st_size
+    files = sum(1 for f in path.rglob("*") if f.is_file()) if path.is_dir() else 1
+    print(f"on disk:     {_human(size)} in {files} files")
+    return 0
+
+
+def _print_image(info: Any) -> None:
     print(
         f"format:      {info.format}"
         + (f" (NGFF {info.ngff_version})" if info.ngff_version else "")
@@ -88,13 +109,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     if info.pixel_size:
         sizes = ", ".join(f"{a}={v:g}" for a, v in info.pixel_size.items())
         print(f"pixel size:  {sizes} micrometer")
-    for level, (shape, chunks) in enumerate(zip(info.level_shapes, info.level_chunks, strict=True)):
-        print(f"level {level}:     shape {shape}, chunks {chunks}")
+    levels = zip(info.level_shapes, info.level_chunks, info.level_shards, strict=True)
+    for level, (shape, chunks, shards) in enumerate(levels):
+        sharded = f", shards {shards}" if shards else ""
+        print(f"level {level}:     shape {shape}, chunks {chunks}{sharded}")
     if info.labels:
         print(f"labels:      {', '.join(info.labels)}")
-    size = _disk_usage(info.path) if info.path.is_dir() else info.path.stat().st_size
-    print(f"on disk:     {_human(size)}")
-    return 0
 
 
 def cmd_du(args: argparse.Namespace) -> int:
@@ -105,10 +125,11 @@ def cmd_du(args: argparse.Namespace) -> int:
     if table.empty:
         print(f"{args.root}: no pipeline outputs found.")
         return 0
-    print(f"{'module':<11}{'format':<10}{'stage':<30}{'files':>7}{'size':>12}")
-    for row in table.itertuples():
+    print(f"{'module':<11}{'format':<10}{'stage':<34}{'stores':>7}{'files':>8}{'size':>12}")
+    for r in table.itertuples():
         print(
-            f"{row.module:<11}{row.format:<10}{row.stage:<30}{row.files:>7}{_human(row.bytes):>12}"
+            f"{r.module:<11}{r.format:<10}{r.stage:<34}{r.stores:>7}{r.files:>8}"
+            f"{_human(r.bytes):>12}"
         )
     for fmt, size in table.groupby("format")["bytes"].sum().items():
         print(f"total {fmt}: {_human(size)}")

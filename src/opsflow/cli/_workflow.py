@@ -17,13 +17,11 @@ from opsflow.paths import MODULES
 log = logging.getLogger("opsflow")
 
 
-#: Set for the Snakemake process once the CLI has checked the inputs, so the workflow
-#: does not check them a second time.
-PREFLIGHT_DONE = {"OPSFLOW_PREFLIGHT": "done"}
+def load_screen(configfile: Path) -> tuple[int, int, dict[str, str]]:
+    """Validate a configuration and every input it names.
 
-
-def load_screen(configfile: Path) -> tuple[int, int]:
-    """Validate a configuration and every input it names; return (files, tiles) checked.
+    Returns the raw files and tiles checked, and the environment that tells the
+    Snakemake process what the check found (so the workflow does not check again).
 
     Raises ``OpsflowError`` with one sentence for a bad configuration and
     ``PreflightError`` listing every input problem, before any job is started.
@@ -49,14 +47,18 @@ def load_screen(configfile: Path) -> tuple[int, int]:
     screen = Workflow.from_config(config, base_dir=configfile.parent)
     files = check_inputs(screen)
     tiles = sum(len(s.groupby(["plate", "well", "tile"])) for s in screen.samples.values())
-    return files, tiles
+    env = {
+        "OPSFLOW_PREFLIGHT": "done",
+        "OPSFLOW_NO_POSITIONS": ",".join(sorted(screen.positions_missing)),
+    }
+    return files, tiles, env
 
 
-def _snakemake_command(configfile: Path, extra: Sequence[str]) -> list[str]:
-    """The snakemake call for a checked configuration and inputs; cores default to all."""
+def _snakemake_command(configfile: Path, extra: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """The snakemake call (cores default to all) and its environment, inputs checked."""
     from importlib.resources import files
 
-    load_screen(configfile)  # every problem listed before any job runs
+    *_, env = load_screen(configfile)  # every problem listed before any job runs
     snakefile = files("opsflow") / "workflow" / "Snakefile"
     command = [
         sys.executable,
@@ -82,17 +84,16 @@ def _snakemake_command(configfile: Path, extra: Sequence[str]) -> list[str]:
         # Local jobs run in threads of one process: the steps release the GIL in numpy,
         # and a job then costs milliseconds instead of a new Python process each.
         command.append("--force-use-threads")
-    return command + list(extra)
+    return command + list(extra), {**os.environ, **env}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the workflow with snakemake; extra arguments go to snakemake unchanged."""
     configfile = Path(args.configfile).resolve()
-    command = _snakemake_command(configfile, args.snakemake_args)
+    command, env = _snakemake_command(configfile, args.snakemake_args)
     if "--unlock" not in args.snakemake_args:
         clear_stale_lock(configfile.parent)
     log.info("running %s", " ".join(command))
-    env = {**os.environ, **PREFLIGHT_DONE}
     return run_snakemake(command, env=env, verbose=args.verbose)
 
 
@@ -103,7 +104,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     import opsflow.steps  # noqa: F401 (imported before the clock starts)
 
     start = time.perf_counter()
-    files, tiles = load_screen(Path(args.configfile).resolve())
+    files, tiles, _ = load_screen(Path(args.configfile).resolve())
     seconds = time.perf_counter() - start
     print(f"{args.configfile}: {files} raw files of {tiles} tiles checked in {seconds:.1f} s, "
           "no problems.")  # fmt: skip
@@ -111,7 +112,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _demo_config(screen_config: Path) -> Path:
-    """The synthetic screen's configuration with every OME-Zarr stage switched on."""
+    """The synthetic screen's configuration with every OME-Zarr stage switched on.
+
+    As plates with sharded fields, and one well mosaic per modality's segmentation.
+    """
     import yaml
 
     from opsflow.export import stages_of
@@ -122,7 +126,11 @@ def _demo_config(screen_config: Path) -> Path:
         section = data.setdefault(module, {}) or {}
         section["omezarr_stages"] = [s.name for s in stages_of(module)]
         section.setdefault("omezarr_chunk_shape", [1, 256, 256])
+        section.setdefault("omezarr_shard_shape", [5, 1024, 1024])  # a field is a few files
         data[module] = section
+    # one stitched well of each modality's segmentation
+    data["sbs"].setdefault("omezarr_mosaic_stages", ["segment_sbs"])
+    data["phenotype"].setdefault("omezarr_mosaic_stages", ["segment_phenotype"])
     path = screen_config.with_name("config_demo.yml")
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -155,9 +163,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         paths = write_screen(out, params, workers=workers, progress=advance)
     config = _demo_config(paths["config"])
     print(f"2/3 running the workflow (opsflow run --configfile {config}) ...")
-    command = _snakemake_command(config, ["--quiet", "rules", "host", "reason"])
+    command, env = _snakemake_command(config, ["--quiet", "rules", "host", "reason"])
     clear_stale_lock(config.parent)
-    code = run_snakemake(command, env={**os.environ, **PREFLIGHT_DONE}, verbose=args.verbose)
+    code = run_snakemake(command, env=env, verbose=args.verbose)
     if code != 0:
         print(
             f"opsflow demo: the workflow failed (exit {code}); see the logs above.", file=sys.stderr
@@ -166,7 +174,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_config(yaml.safe_load(config.read_text()), base_dir=config.parent)
     screen = Workflow.from_config(settings, base_dir=config.parent)
     root = screen.root
-    stores = sorted(Path(p) for m in MODULES for p in screen.store_targets(m, enabled_only=True))
+    stores = sorted(Path(p) for m in MODULES for p in screen.store_dirs(m, enabled_only=True))
     print(f"3/3 validating {len(stores)} OME-Zarr stores ...")
     invalid = {str(s): problems for s in stores if (problems := validate_store(s))}
     for store, problems in invalid.items():

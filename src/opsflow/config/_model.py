@@ -107,9 +107,13 @@ class OmeZarrSettings:
                         f"{module} are {', '.join(valid)}."
                     )
         # ExportOptions holds the rules; one key at a time, so the error names its key
+        # (a shard is checked against the section's chunk, of which it is a multiple)
         for key, option in _EXPORT_KEYS.items():
+            given = {option: getattr(self, key)}
+            if option == "shard_shape":
+                given["chunk_shape"] = self.omezarr_chunk_shape
             try:
-                ExportOptions(**{option: getattr(self, key)})
+                ExportOptions(**given)
             except OpsflowError as exc:
                 raise ConfigError(f"{module}.{key}: {exc}") from None
 

@@ -28,6 +28,7 @@ __all__ = [
     "PLATE_FORMATS",
     "PlateFormat",
     "field_path",
+    "is_plate",
     "plate_fields",
     "plate_format",
     "well_position",
@@ -218,6 +219,11 @@ def write_plate_metadata(
     _write_group(path, _ngff.root_attributes({"plate": plate}, ngff_version), zarr_format)
     log.info("%s: plate of %d wells, %d fields", path, len(wells), sum(map(len, present.values())))
     return path
+
+
+def is_plate(path: str | os.PathLike[str]) -> bool:
+    """True for an OME-Zarr store whose root is an NGFF plate."""
+    return is_omezarr(path) and "plate" in ngff_attributes(open_store(path))[0]
 
 
 def plate_fields(store: str | os.PathLike[str]) -> dict[str, list[str]]:

@@ -145,6 +145,8 @@ def channel_colors(n: int, colors: Sequence[str] | None = None) -> list[str]:
                 raise OpsflowError(f"colour {c!r} is not a hex RRGGBB string such as 'FF00FF'.")
             out.append(c)
         return out
+    if n == 1:  # one channel: white, as every viewer shows a grey image
+        return ["FFFFFF"]
     out = list(_BASE_COLORS[:n])
     for i in range(len(out), n):
         r, g, b = colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.8, 1.0)

@@ -35,6 +35,7 @@ class ImageInfo:
     dtype: np.dtype
     level_shapes: tuple[tuple[int, ...], ...]
     level_chunks: tuple[tuple[int, ...], ...]
+    level_shards: tuple[tuple[int, ...] | None, ...]
     channel_labels: tuple[str, ...] | None
     pixel_size: Mapping[str, float] | None  # micrometres per pixel of level 0, space axes
     labels: tuple[str, ...]
@@ -116,6 +117,7 @@ def image_info(path: str | os.PathLike[str]) -> ImageInfo:
             dtype=np.dtype(arrays[0].dtype),
             level_shapes=tuple(tuple(a.shape) for a in arrays),
             level_chunks=tuple(tuple(a.chunks) for a in arrays),
+            level_shards=tuple(tuple(a.shards) if a.shards else None for a in arrays),
             channel_labels=tuple(c.get("label", "") for c in channels) if channels else None,
             pixel_size=pixel,
             labels=labels,
@@ -138,6 +140,7 @@ def image_info(path: str | os.PathLike[str]) -> ImageInfo:
         dtype=np.dtype(source.dtype),
         level_shapes=(shape,),
         level_chunks=(shape,),
+        level_shards=(None,),
         channel_labels=None,
         pixel_size=None,
         labels=(),
@@ -167,19 +170,24 @@ def read_image(
     *,
     level: int = 0,
     region: Sequence[slice] | Mapping[str, slice] | None = None,
+    well: str | None = None,
+    tile: int | str | None = None,
 ) -> np.ndarray:
     """Read a TIFF or an OME-Zarr image (or label image) into a numpy array.
 
     Parameters
     ----------
     path
-        A ``.tif``/``.tiff`` file, an OME-Zarr store, or a label image inside one
-        (``store.ome.zarr/labels/nuclei``).
+        A ``.tif``/``.tiff`` file, an OME-Zarr store, a label image inside one
+        (``store.ome.zarr/labels/nuclei``), or a plate with ``well`` and ``tile``.
     level
         Pyramid level (OME-Zarr only; a TIFF has level 0).
     region
         Slices over the stored axes, as a tuple or a mapping such as
         ``{"y": slice(0, 256), "x": slice(0, 256)}``. Only the chunks it covers are read.
+    well, tile
+        A field of a plate: the well as the samples name it (``A1`` or ``A01``) and the
+        tile number, or the field's name where it has cycles (``3c11``).
 
     Examples
     --------
@@ -192,6 +200,8 @@ def read_image(
            [5, 6]], dtype=uint16)
     """
     p = Path(path)
+    if well is not None or tile is not None:
+        p = _field(p, well, tile)
     info = image_info(p)
     if not 0 <= level < len(info.level_shapes):
         raise OpsflowError(
@@ -204,3 +214,22 @@ def read_image(
     group = open_store(p)
     _, ms, _ = _multiscale(group, p)
     return np.asarray(group[ms["datasets"][level]["path"]][key])
+
+
+def _field(plate: Path, well: str | None, tile: int | str | None) -> Path:
+    """The path of a plate's field, or one sentence saying which fields the well has."""
+    from opsflow.io._hcs import field_path, well_position
+
+    if well is None or tile is None:
+        raise OpsflowError(f"{plate}: a plate field needs both a well and a tile.")
+    path = plate / field_path(well, tile)
+    if not is_omezarr(path):
+        well_dir = plate.joinpath(*well_position(well))
+        present = (
+            sorted(p.name for p in well_dir.iterdir() if is_omezarr(p)) if well_dir.is_dir() else []
+        )
+        raise InputFileNotFoundError(
+            f"{plate}: expected field {tile} of well {well}, found "
+            + (f"fields {', '.join(present)}." if present else "no such well.")
+        )
+    return path

@@ -18,6 +18,7 @@ __all__ = ["ChannelStats", "Collector"]
 
 _SAMPLES_PER_CHANNEL = 2**18  # pixels per channel kept for the display-window percentiles
 _WINDOW_PERCENTILES = (0.1, 99.9)
+_SPARSE = 0.5  # an image with fewer non-zero pixels than this fraction is sparse
 
 
 @dataclass
@@ -32,8 +33,9 @@ class ChannelStats:
         """The omero window: min and max of the data, start and end at robust percentiles.
 
         Percentiles rather than min and max so a few hot pixels do not turn a thumbnail
-        black; a window is always open (``end > start``) so a viewer always shows
-        something, even for an empty or flat channel.
+        black, and of the non-zero pixels where most are zero; a window is always open
+        (``end > start``) so a viewer always shows something, even for an empty or flat
+        channel.
         """
         if not self.samples:  # an all-empty image still gets a valid window
             lo = hi = 0.0
@@ -43,6 +45,11 @@ class ChannelStats:
         finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
         if finite.size == 0:
             return {"min": 0.0, "max": 1.0, "start": 0.0, "end": 1.0}
+        nonzero = finite[finite != 0]
+        if 0 < nonzero.size < _SPARSE * finite.size:
+            # mostly background (peaks, masks, a standard deviation): a window from all
+            # pixels would be the background's, and the image would look black
+            finite = nonzero
         start, end = np.percentile(finite, _WINDOW_PERCENTILES)
         lo = float(np.nanmin(finite)) if not math.isfinite(self.lo) else self.lo
         hi = float(np.nanmax(finite)) if not math.isfinite(self.hi) else self.hi

@@ -34,7 +34,10 @@ class PreflightError(OpsflowError):
 
 
 def preflight(workflow: Workflow, *, workers: int | None = None) -> list[str]:
-    """Every problem with the screen's inputs, one sentence each (empty: all good)."""
+    """Every problem with the screen's inputs, one sentence each (empty: all good).
+
+    Also notes, on the workflow, the modalities whose files record no stage positions.
+    """
     problems: list[str] = []
     for modality, samples in workflow.samples.items():
         problems += _samples_problems(workflow, modality, samples)
@@ -42,6 +45,8 @@ def preflight(workflow: Workflow, *, workers: int | None = None) -> list[str]:
         headers, unreadable = _headers(paths, workers)
         problems += unreadable
         problems += _file_problems(workflow, modality, samples, headers)
+        if headers and not all(h.stage_position_um for h in headers.values()):
+            workflow.positions_missing.add(modality)  # no well mosaics: nothing to place by
     if "sbs" in workflow.samples:
         problems += _library_problems(workflow)
     return problems

@@ -14,18 +14,22 @@ from opsflow.steps._outputs import OUTPUTS
 __all__ = ["storage_report"]
 
 
-def _size(path: Path) -> int:
+def _size(path: Path) -> tuple[int, int]:
+    """Bytes and files of a file or a store."""
     if path.is_file():
-        return path.stat().st_size
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        return path.stat().st_size, 1
+    files = [f for f in path.rglob("*") if f.is_file()]
+    return sum(f.stat().st_size for f in files), len(files)
 
 
 def storage_report(root: str | os.PathLike[str]) -> pd.DataFrame:
-    """Bytes and file counts of every output and export stage under an output root.
+    """Bytes, files and stores of every output and export stage under an output root.
 
     Rows follow the outputs table (``stage`` is the output key, ``format`` tiff or
-    table) and the stage registry (``format`` ome-zarr), so the two formats of one
-    checkpoint sit side by side; files the tables do not name are not counted.
+    table) and the stage registry (``format`` ome-zarr: tile stores or plates, and well
+    mosaics as ``{stage} mosaic``), so the formats of one checkpoint sit side by side.
+    ``stores`` counts TIFF files, tables, tile stores or plates; ``files`` counts every
+    file on disk (a store is many). Files the tables do not name are not counted.
     """
     root = Path(root)
     if not root.is_dir():
@@ -38,14 +42,24 @@ def storage_report(root: str | os.PathLike[str]) -> pd.DataFrame:
         rows.append((output.module, kind, output.key, files))
     for stage in STAGES:
         folder = root / stage.module / "omezarr" / stage.store_dir
-        stores = [p for p in folder.glob(f"*__{stage.store_what}.ome.zarr") if p.is_dir()]
-        rows.append((stage.module, "ome-zarr", stage.name, stores))
-    table = pd.DataFrame(
-        [
-            {"module": m, "format": f, "stage": s, "files": len(p), "bytes": sum(map(_size, p))}
-            for m, f, s, p in rows
-            if p
-        ],
-        columns=["module", "format", "stage", "files", "bytes"],
-    )
+        for suffix, name in (("", stage.name), ("_mosaic", f"{stage.name} mosaic")):
+            pattern = f"*__{stage.store_what}{suffix}.ome.zarr"
+            stores = [p for p in folder.glob(pattern) if p.is_dir()]
+            rows.append((stage.module, "ome-zarr", name, stores))
+    records = []
+    for module, kind, stage, paths in rows:
+        if paths:
+            sizes = [_size(p) for p in paths]
+            records.append(
+                {
+                    "module": module,
+                    "format": kind,
+                    "stage": stage,
+                    "stores": len(paths),
+                    "files": sum(n for _, n in sizes),
+                    "bytes": sum(b for b, _ in sizes),
+                }
+            )
+    columns = ["module", "format", "stage", "stores", "files", "bytes"]
+    table = pd.DataFrame(records, columns=columns)
     return table.sort_values(["module", "format", "stage"], ignore_index=True)

@@ -8,8 +8,9 @@ How Snakemake tracks a plate: every field is the ``directory()`` output of its o
 (a rebuilt tile rewrites only its field, through a temporary sibling inside the plate),
 and the plate, row and well metadata are the output of one job per plate whose inputs
 are all its fields; its declared output is the plate's root metadata file, not the
-store, so no output is ever nested in another job's ``directory()``. A second run finds
-every field and the metadata newer than their inputs and does nothing.
+store, so no output is ever nested in another job's ``directory()``. Fields are targets
+too (Snakemake rebuilds a deleted file only where something needs it), so a deleted
+field is rebuilt alone and the plate metadata after it; a second run does nothing.
 """
 
 from __future__ import annotations
@@ -185,24 +186,34 @@ class StoresMixin:
         return [s for s in stages if s not in off]
 
     def stage_stores(self: Workflow, stage: Stage) -> list[str]:
-        """What an exported stage's run produces: tile stores, or plate metadata files."""
+        """What an exported stage's run produces: tile stores, or fields and plate metadata.
+
+        Every field is a target of its own: Snakemake rebuilds a missing file only where
+        something needs it, and a plate whose metadata is up to date needs nothing.
+        """
         if self.layout == "tiles":
             return [self.store_pattern(stage).format(**c) for c in self._images(stage, {})]
         plates = dict.fromkeys(c["plate"] for c in self._images(stage, {}))
-        return [self.plate_metadata_pattern(stage).format(plate=p) for p in plates]
+        return [
+            path
+            for p in plates
+            for path in (
+                *self.field_paths(stage, p),
+                self.plate_metadata_pattern(stage).format(plate=p),
+            )
+        ]
 
     def mosaic_targets(self: Workflow, stage: Stage) -> list[str]:
         """The well mosaics of a stage, one per (plate, well)."""
         wells = {(c["plate"], c["well"]): None for c in self._images(stage, {})}
         return [self.mosaic_pattern(stage).format(plate=p, well=w) for p, w in wells]
 
-    def cleanup_stores(self: Workflow, module: str) -> list[str]:
-        """Store directories of a module's chosen stages and mosaics, in either layout."""
-        stores = [
-            str(Path(p).parent) if not p.endswith(".zarr") else p
-            for p in self.store_targets(module, enabled_only=False)
-        ]
-        return list(dict.fromkeys(stores))
+    def store_dirs(self: Workflow, module: str, *, enabled_only: bool) -> list[str]:
+        """Store directories (tile stores, plates, mosaics) of :meth:`store_targets`."""
+        stores = []
+        for target in map(Path, self.store_targets(module, enabled_only=enabled_only)):
+            stores.append(next(p for p in (target, *target.parents) if p.suffix == ".zarr"))
+        return list(dict.fromkeys(map(str, stores)))
 
     def store_targets(self: Workflow, module: str, *, enabled_only: bool) -> list[str]:
         """Stores (or plate metadata files) and mosaics of a module's chosen stages.

@@ -15,6 +15,10 @@ try:
     WORKFLOW = Workflow.from_config(CONFIG, base_dir=BASE_DIR)
     if os.environ.get("OPSFLOW_PREFLIGHT") != "done":  # opsflow run checked already
         check_inputs(WORKFLOW)
+    else:  # what that check found: modalities without stage positions (no mosaics)
+        WORKFLOW.positions_missing.update(
+            m for m in os.environ.get("OPSFLOW_NO_POSITIONS", "").split(",") if m
+        )
 except OpsflowError as exc:
     raise WorkflowError(f"invalid configuration: {exc}") from None
 validate(config, workflow.source_path("../schemas/config.schema.json"), set_default=False)

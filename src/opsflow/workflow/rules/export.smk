@@ -128,7 +128,7 @@ for _module in MODULES:
         name:
             f"cleanup_omezarr_{_module}"
         params:
-            stores=WORKFLOW.cleanup_stores(_module),
+            stores=WORKFLOW.store_dirs(_module, enabled_only=False),
         localrule: True
         run:
             export_steps.remove_stores(params.stores)

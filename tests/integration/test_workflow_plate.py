@@ -1,0 +1,208 @@
+"""The plate layout end to end: one NGFF HCS plate per stage, well mosaics, shards.
+
+A synthetic screen of two wells named as two microscopes would (``A1``, ``B02``) runs
+through ``opsflow run`` with every stage exported as a plate (the default layout), the
+SBS stores sharded, and well mosaics of the SBS segmentation and the phenotype
+alignment. Expectations come from the TIFF checkpoints, the metadata tables and the
+samples: every field equals its TIFF, every mosaic holds its tiles where their stage
+positions put them, and a rebuilt or failed field touches nothing else.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+import yaml
+import zarr
+from ome_zarr.io import parse_url
+from ome_zarr.reader import Reader
+
+from opsflow.export import STAGES
+from opsflow.io import plate_fields, read_image, validate_store
+from opsflow.steps import get_output
+from opsflow.synth import SynthParams, write_screen
+
+PARAMS = SynthParams(
+    seed=3, wells=("A1", "B02"), tiles_per_well=2, n_cycles=9, sbs_tile_shape=(192, 192)
+)
+ROOT = "analysis_plates"
+MOSAICS = {"sbs": ["segment_sbs"], "phenotype": ["align_phenotype"]}
+SHARDS = [5, 128, 128]  # SBS stores: one shard holds every cycle and channel of 128^2
+WELL_PATHS = {"A1": "A/1", "B02": "B/2"}
+
+
+def _run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "opsflow.cli", "run", "--configfile", str(config), *args]
+    return subprocess.run([*command, "-q"], capture_output=True, text=True, timeout=900)
+
+
+def _tail(proc: subprocess.CompletedProcess[str]) -> str:
+    return "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+
+
+@pytest.fixture(scope="module")
+def screen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_screen(tmp_path_factory.mktemp("plate_screen"), PARAMS, workers=2)
+
+
+@pytest.fixture(scope="module")
+def config(screen: dict[str, Path]) -> Path:
+    data: dict[str, Any] = yaml.safe_load(screen["config"].read_text())
+    data["all"].update(root_fp=ROOT, omezarr_export_default=True)
+    for module in ("preprocess", "sbs", "phenotype"):
+        section = data.setdefault(module, {}) or {}
+        section["omezarr_stages"] = [s.name for s in STAGES if s.module == module]
+        section["omezarr_chunk_shape"] = [1, 64, 64]
+        section["omezarr_mosaic_stages"] = MOSAICS.get(module, [])
+        data[module] = section
+    data["sbs"]["omezarr_shard_shape"] = SHARDS
+    path = screen["root"] / "plates.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(screen: dict[str, Path], config: Path) -> Path:
+    proc = _run(config)
+    assert proc.returncode == 0, _tail(proc)
+    return screen["root"] / ROOT
+
+
+def _samples(screen: dict[str, Path], modality: str) -> pd.DataFrame:
+    return pd.read_csv(screen[f"{modality}_samples"], sep="\t", dtype=str)
+
+
+def _plate(root: Path, stage) -> Path:
+    return root / stage.module / "omezarr" / stage.store_dir / f"P-1__{stage.store_what}.ome.zarr"
+
+
+def _expected_fields(screen: dict[str, Path], stage) -> dict[str, list[str]]:
+    """Field names per well path, from the samples: tile, or tile c cycle, or 0 / c cycle."""
+    samples = _samples(screen, stage.modality)
+    per_tile = stage.name not in ("calculate_ic_sbs", "calculate_ic_phenotype")
+    per_cycle = stage.name in ("convert_sbs", "calculate_ic_sbs")
+    keys = ["well"] + (["tile"] if per_tile else []) + (["cycle"] if per_cycle else [])
+    rows = samples[keys].drop_duplicates()
+    rows = rows.assign(**{k: rows[k].astype(int) for k in keys if k != "well"})
+    fields: dict[str, list[str]] = {}
+    for row in rows.sort_values(keys).itertuples(index=False):
+        tile = str(row.tile) if per_tile else ""
+        cycle = f"c{row.cycle}" if per_cycle else ""
+        fields.setdefault(WELL_PATHS[row.well], []).append(tile + cycle or "0")
+    return fields
+
+
+def _tiff(root: Path, key: str, well: str, field: str) -> Path:
+    """The TIFF checkpoint of output ``key`` that a field was exported from."""
+    tile, _, cycle = field.partition("c")
+    output = get_output(key)
+    values = {"plate": "1", "well": well, "tile": tile, "cycle": cycle}
+    return Path(str(output.pattern(root)).format(**{w: values[w] for w in output.wildcards}))
+
+
+def test_one_valid_plate_per_stage_listing_every_field(run: Path, screen: dict[str, Path]):
+    for stage in STAGES:
+        store = _plate(run, stage)
+        assert validate_store(store) == [], stage.name
+        assert plate_fields(store) == _expected_fields(screen, stage), stage.name
+    nodes = list(Reader(parse_url(str(_plate(run, STAGES[0]))))())
+    assert type(nodes[0].specs[0]).__name__ == "Plate"
+
+
+def test_every_field_equals_its_tiff_and_its_masks(run: Path, screen: dict[str, Path]):
+    for stage in STAGES:
+        store = _plate(run, stage)
+        for well_path, names in _expected_fields(screen, stage).items():
+            well = next(w for w, p in WELL_PATHS.items() if p == well_path)
+            for name in names:
+                tiff = tifffile.imread(_tiff(run, stage.image, well, name))
+                field = read_image(store, well=well, tile=name)
+                np.testing.assert_array_equal(field.reshape(tiff.shape), tiff, err_msg=name)
+                for label, key in stage.labels:
+                    mask = tifffile.imread(_tiff(run, key, well, name))
+                    got = read_image(store / well_path / name / "labels" / label)
+                    np.testing.assert_array_equal(got.reshape(mask.shape), mask)
+
+
+def test_sbs_fields_are_sharded_into_a_few_files(run: Path):
+    store = _plate(run, next(s for s in STAGES if s.name == "align_sbs"))
+    field = store / "A/1/0"
+    level0 = zarr.open_group(str(field), mode="r")["0"]
+    assert level0.shards == (PARAMS.n_cycles, 5, 128, 128) and level0.chunks == (1, 1, 64, 64)
+    files = [p for p in (field / "0").rglob("*") if p.is_file()]
+    assert len(files) == 1 + 4  # zarr.json and 2 x 2 shards for 192^2 (not 9 x 5 x 9 chunks)
+
+
+def test_mosaics_hold_every_tile_where_its_stage_position_puts_it(run: Path):
+    for names in MOSAICS.values():
+        for name in names:
+            stage = next(s for s in STAGES if s.name == name)
+            for well in PARAMS.wells:
+                folder = run / stage.module / "omezarr" / stage.store_dir
+                store = folder / f"P-1_W-{well}__{stage.store_what}_mosaic.ome.zarr"
+                assert validate_store(store) == []
+                mosaic = zarr.open_group(str(store), mode="r")["0"][...]
+                meta = pd.read_parquet(
+                    run
+                    / "preprocess"
+                    / "metadata"
+                    / stage.modality
+                    / f"P-1_W-{well}__combined_metadata.parquet"
+                ).drop_duplicates("tile")
+                size = meta[["pixel_size_y", "pixel_size_x"]].median().to_numpy()
+                pos = meta[["y_pos", "x_pos"]].to_numpy()
+                offsets = np.rint((pos - pos.min(axis=0)) / size).astype(int)
+                for tile, (y, x) in zip(meta.tile, offsets, strict=True):
+                    tiff = tifffile.imread(_tiff(run, stage.image, well, str(tile)))
+                    h, w = tiff.shape[-2:]  # synthetic tiles do not overlap: all of it shows
+                    np.testing.assert_array_equal(mosaic[..., y : y + h, x : x + w], tiff)
+
+
+def test_a_second_run_does_nothing(run: Path, config: Path):
+    proc = _run(config)
+    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def _mtimes(root: Path) -> dict[Path, int]:
+    return {p.relative_to(root): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_deleted_field_is_rebuilt_alone(run: Path, config: Path):
+    store = _plate(run, next(s for s in STAGES if s.name == "segment_sbs"))
+    before = _mtimes(run / "sbs")
+    shutil.rmtree(store / "B/2/1")
+    proc = _run(config)
+    assert proc.returncode == 0, _tail(proc)
+    after = _mtimes(run / "sbs")
+    changed = {k for k in after if after[k] != before.get(k)}
+    plate = store.relative_to(run / "sbs")
+    metadata = {plate / "zarr.json", plate / "A/zarr.json", plate / "B/zarr.json",
+                plate / "A/1/zarr.json", plate / "B/2/zarr.json"}  # fmt: skip
+    assert changed - metadata and all(
+        k in metadata or k.is_relative_to(plate / "B/2/1") for k in changed
+    )
+    assert validate_store(store) == []
+
+
+def test_a_failed_field_keeps_its_earlier_version_and_the_plate(run: Path, config: Path):
+    stage = next(s for s in STAGES if s.name == "align_phenotype")
+    store = _plate(run, stage)
+    good = {k: (store / k).read_bytes() for k in _mtimes(store)}
+    tiff = _tiff(run, stage.image, "A1", "0")
+    data = tiff.read_bytes()
+    try:
+        tiff.write_bytes(data[: len(data) // 2])
+        proc = _run(config, str(store / "A/1/0"), "--force")
+        assert proc.returncode != 0 and tiff.name in proc.stdout + proc.stderr
+    finally:
+        tiff.write_bytes(data)
+    assert {k: (store / k).read_bytes() for k in _mtimes(store)} == good
+    assert validate_store(store) == []

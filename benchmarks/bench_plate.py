@@ -19,7 +19,8 @@ Cases, each writing ``plate.ome.zarr/{row}/{column}/{field}``:
   (c) opsflow: export_tiff_to_omezarr per field (full pyramid, default ExportOptions),
       then write_plate_metadata
   (d) (c) with ExportOptions(shard_shape=(5, 1024, 1024))
-  (e) iohub's HCS writer (open_ome_zarr layout="hcs"), 2 levels, same chunks and codec
+  (e) iohub's HCS writer (open_ome_zarr layout="hcs", its default zarrs pipeline), 2
+      levels, same chunks and codec (iohub is no project dependency: pip install iohub)
   (f) ome-zarr-py: write_plate_metadata / write_well_metadata + write_image, 1 level
 A case whose API is missing (not installed, not yet written) prints a "n/a" row. After
 the first run of each case, level 0 of every field is read back with zarr (default

@@ -66,3 +66,17 @@ def test_label_downsampling_never_invents_and_keeps_majorities(mask, factor):
         assert counts[value] > 0, "a label value that is not in its block"
         if block.size == factor * factor:  # whole block: the winner is a most frequent value
             assert counts[value] == counts.max()
+
+
+@given(
+    arrays(
+        st.sampled_from([np.uint8, np.uint16]),
+        st.integers(1, 3000),
+    ),
+    st.floats(0, 100),
+)
+def test_window_percentiles_from_a_histogram_equal_numpy(data: np.ndarray, q: float) -> None:
+    from opsflow.io._stats import _percentiles
+
+    (got,) = _percentiles(data, (q,))
+    assert math.isclose(got, float(np.percentile(data, q)), rel_tol=1e-9, abs_tol=1e-9)

@@ -2,7 +2,8 @@
 
 Found by opening every stage in napari and vizarr: a single channel was blue and a
 mostly-zero image (peaks, a standard deviation) got the background's window, so it
-looked black. The expectations are hand-computed percentiles of the data written.
+looked black; zero padding of aligned stacks and mosaic gaps pulled every window's start
+to 0. The expectations are hand-computed percentiles of the data written.
 """
 
 from __future__ import annotations
@@ -42,10 +43,12 @@ def test_a_sparse_image_gets_its_window_from_the_non_zero_pixels(tmp_path: Path)
     assert window["max"] == image.max() and window["min"] == 0
 
 
-def test_a_dense_image_keeps_its_window_over_all_pixels(tmp_path: Path) -> None:
-    image = np.random.default_rng(2).integers(0, 1000, (128, 128)).astype(np.uint16)
-    image[:10] = 0  # some zeros, but most pixels carry signal
-    out = write_multiscale_omezarr(image, tmp_path / "dense.ome.zarr", axes="yx")
+def test_zero_padding_does_not_pull_the_window_down(tmp_path: Path) -> None:
+    # an aligned stack: camera offset ~100, and two rows of zeros where the shift padded
+    image = np.random.default_rng(2).integers(100, 1000, (128, 128)).astype(np.uint16)
+    image[:2] = 0
+    out = write_multiscale_omezarr(image, tmp_path / "aligned.ome.zarr", axes="yx")
     window = _channels(out)[0]["window"]
-    assert np.isclose(window["start"], np.percentile(image, 0.1))
-    assert np.isclose(window["end"], np.percentile(image, 99.9))
+    assert np.isclose(window["start"], np.percentile(image[2:], 0.1)) and window["start"] >= 100
+    assert np.isclose(window["end"], np.percentile(image[2:], 99.9))
+    assert window["min"] == 0

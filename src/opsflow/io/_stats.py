@@ -18,7 +18,6 @@ __all__ = ["ChannelStats", "Collector"]
 
 _SAMPLES_PER_CHANNEL = 2**18  # pixels per channel kept for the display-window percentiles
 _WINDOW_PERCENTILES = (0.1, 99.9)
-_SPARSE = 0.5  # an image with fewer non-zero pixels than this fraction is sparse
 
 
 @dataclass
@@ -33,7 +32,7 @@ class ChannelStats:
         """The omero window: min and max of the data, start and end at robust percentiles.
 
         Percentiles rather than min and max so a few hot pixels do not turn a thumbnail
-        black, and of the non-zero pixels where most are zero; a window is always open
+        black, and of the non-zero pixels only; a window is always open
         (``end > start``) so a viewer always shows something, even for an empty or flat
         channel.
         """
@@ -46,16 +45,36 @@ class ChannelStats:
         if finite.size == 0:
             return {"min": 0.0, "max": 1.0, "start": 0.0, "end": 1.0}
         nonzero = finite[finite != 0]
-        if 0 < nonzero.size < _SPARSE * finite.size:
-            # mostly background (peaks, masks, a standard deviation): a window from all
-            # pixels would be the background's, and the image would look black
+        if nonzero.size:
+            # exact zeros are fill, not signal (the padding of an alignment shift, the gaps
+            # of a mosaic, the background of peaks): with them the window would start at
+            # 0 and a sparse image would get the background's window and look black
             finite = nonzero
-        start, end = np.percentile(finite, _WINDOW_PERCENTILES)
+        start, end = _percentiles(finite, _WINDOW_PERCENTILES)
         lo = float(np.nanmin(finite)) if not math.isfinite(self.lo) else self.lo
         hi = float(np.nanmax(finite)) if not math.isfinite(self.hi) else self.hi
         if end <= start:  # flat channel: open the window so the viewer shows something
             end = start + 1
         return {"min": lo, "max": max(hi, float(end)), "start": float(start), "end": float(end)}
+
+
+def _percentiles(data: np.ndarray, qs: tuple[float, ...]) -> tuple[float, ...]:
+    """``np.percentile`` (linear), from a histogram where the data are 8 or 16-bit unsigned.
+
+    Counting values is one pass instead of a partial sort: about a tenth of the time for
+    the samples of a channel, which the metadata waits for after every image.
+    """
+    if data.dtype.kind != "u" or data.dtype.itemsize > 2:
+        return tuple(float(v) for v in np.percentile(data, qs))
+    ranks = np.cumsum(np.bincount(data.ravel()))  # ranks[v]: how many values are <= v
+    out = []
+    for q in qs:
+        pos = q / 100 * (data.size - 1)
+        below, above = (
+            int(np.searchsorted(ranks, r, side="right")) for r in (math.floor(pos), math.ceil(pos))
+        )
+        out.append(below + (above - below) * (pos - math.floor(pos)))
+    return tuple(out)
 
 
 class Collector:

@@ -126,14 +126,18 @@ class ChunkWriter:
             f.write(payload)
 
     def _make_dir(self, directory: Path) -> None:
-        if directory in self._made:
+        """Create a chunk's directory: one ``mkdir`` per missing level, none when cached.
+
+        Every plane's chunks get directories of their own (``c/t/c/y``), so this runs for
+        nearly every chunk; ``os.makedirs`` would stat the whole chain each time.
+        """
+        if directory in self._made or directory == self.root:
             return
-        try:  # the parent exists for all but the first chunk of a row: one call, not a walk
+        self._make_dir(directory.parent)
+        try:
             os.mkdir(directory)
         except FileExistsError:
             pass
-        except FileNotFoundError:
-            os.makedirs(directory, exist_ok=True)
         with self._lock:
             self._made.add(directory)
 

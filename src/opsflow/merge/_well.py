@@ -1,0 +1,154 @@
+"""Merging one well: positions, registration, matching and quality in one call."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from opsflow.errors import InputFileError
+from opsflow.merge._frames import tile_frames, to_stage
+from opsflow.merge._match import match_cells, overlapping_pairs, tile_boxes
+from opsflow.merge._register import Registration, refine_pairs, register_well
+
+__all__ = ["MergeParams", "WellMerge", "cell_positions", "merge_well"]
+
+log = logging.getLogger(__name__)
+
+
+def _help(default: object, text: str) -> object:
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass(frozen=True)
+class MergeParams:
+    """How phenotype cells are joined to SBS cells (the ``merge:`` section)."""
+
+    search_radius_um: float = _help(
+        100.0, "Largest error of the stage positions between the acquisitions (µm)."
+    )
+    vote_bin_um: float = _help(1.0, "Resolution of the offset votes per tile (µm).")
+    max_points_per_tile: int = _help(300, "Nuclei per phenotype tile that vote (a subsample).")
+    min_votes: int = _help(8, "Agreeing pairs a tile needs for its offset to enter the fit.")
+    max_distance_um: float | None = _help(
+        None,
+        "Largest centroid distance of a match (µm); null: 5 x the fit's 90th-percentile "
+        "residual, at most half the typical spacing of SBS nuclei.",
+    )
+    min_matched_fraction: float = _help(
+        0.5, "A tile pair matching fewer of its overlapping cells is flagged poor."
+    )
+    max_residual_p90_um: float = _help(
+        3.0, "A tile pair whose 90th-percentile residual exceeds this is flagged poor (µm)."
+    )
+
+
+@dataclass(frozen=True)
+class WellMerge:
+    """What merging a well gives: matches, per tile-pair quality and the fitted transform."""
+
+    matches: pd.DataFrame
+    quality: pd.DataFrame
+    registration: Registration
+    max_distance_um: float
+
+
+def cell_positions(
+    cells: pd.DataFrame, frames: pd.DataFrame, *, cell: str, y: str, x: str
+) -> pd.DataFrame:
+    """``tile, cell, y_um, x_um, border_um`` of cells given in tile pixels."""
+    if cells.empty:
+        return pd.DataFrame(columns=["tile", "cell", "y_um", "x_um", "border_um"])
+    yx = cells[[y, x]].to_numpy(float)
+    tiles = cells["tile"].to_numpy(int)
+    known = np.isin(tiles, frames["tile"].to_numpy())
+    if not known.all():
+        missing = sorted(set(tiles[~known].tolist()))[:5]
+        raise InputFileError(f"cells of tiles {missing} have no row in the metadata.")
+    stage = to_stage(tiles, yx, frames)
+    f = frames.set_index("tile").loc[tiles]
+    edge = np.minimum.reduce(
+        [
+            yx[:, 0],
+            f["height"].to_numpy() - 1 - yx[:, 0],
+            yx[:, 1],
+            f["width"].to_numpy() - 1 - yx[:, 1],
+        ]
+    )
+    return pd.DataFrame(
+        {
+            "tile": tiles,
+            "cell": cells[cell].to_numpy(int),
+            "y_um": stage[:, 0],
+            "x_um": stage[:, 1],
+            "border_um": edge * f["pixel_size_y"].to_numpy(float),
+        }
+    )
+
+
+def _max_distance(params: MergeParams, registration: Registration, sbs: pd.DataFrame) -> float:
+    if params.max_distance_um is not None:
+        return float(params.max_distance_um)
+    points = sbs[["y_um", "x_um"]].to_numpy(float)
+    spacing = np.median(cKDTree(points).query(points, k=2)[0][:, 1]) if len(points) > 2 else 10.0
+    p90 = registration.residual_p90_um if np.isfinite(registration.residual_p90_um) else 1.0
+    return float(max(1.0, min(5 * p90, spacing / 2)))
+
+
+def merge_well(
+    pheno_cells: pd.DataFrame,
+    pheno_metadata: pd.DataFrame,
+    sbs_cells: pd.DataFrame,
+    sbs_metadata: pd.DataFrame,
+    params: MergeParams,
+    *,
+    where: str = "well",
+) -> WellMerge:
+    """Join a well's phenotype cells to its SBS cells.
+
+    ``pheno_cells`` has ``tile, label, nucleus_centroid_y, nucleus_centroid_x``
+    (phenotype pixels), ``sbs_cells`` ``tile, cell, nucleus_centroid_y,
+    nucleus_centroid_x``; the metadata tables are each modality's preprocess metadata.
+    """
+    p_frames = tile_frames(pheno_metadata, where=f"{where} phenotype metadata")
+    s_frames = tile_frames(sbs_metadata, where=f"{where} SBS metadata")
+    pheno = cell_positions(
+        pheno_cells, p_frames, cell="label", y="nucleus_centroid_y", x="nucleus_centroid_x"
+    )
+    sbs = cell_positions(
+        sbs_cells, s_frames, cell="cell", y="nucleus_centroid_y", x="nucleus_centroid_x"
+    )
+    registration = register_well(
+        pheno,
+        sbs,
+        search_radius_um=params.search_radius_um,
+        vote_bin_um=params.vote_bin_um,
+        max_points_per_tile=params.max_points_per_tile,
+        min_votes=params.min_votes,
+    )
+    s_boxes = tile_boxes(s_frames)
+    pairs = overlapping_pairs(tile_boxes(p_frames, registration.transform), s_boxes)
+    registration = refine_pairs(registration, pheno, sbs, pairs, vote_bin_um=params.vote_bin_um)
+    distance = _max_distance(params, registration, sbs)
+    matches, quality = match_cells(
+        pheno, sbs, pairs, s_boxes, registration, max_distance_um=distance
+    )
+    judged = quality["n_phenotype_cells"] >= _MIN_CELLS_TO_JUDGE
+    poor = judged & (
+        (quality["matched_fraction"] < params.min_matched_fraction)
+        | ~(quality["residual_p90_um"] <= params.max_residual_p90_um)
+    )
+    lonely = sorted(set(p_frames["tile"]) - {p for p, _ in pairs})
+    if lonely:
+        log.warning(
+            "%s: phenotype tiles %s overlap no SBS tile; their cells stay unmatched.",
+            where,
+            ", ".join(map(str, lonely[:10])),
+        )
+    return WellMerge(matches, quality.assign(poor=poor), registration, distance)
+
+
+_MIN_CELLS_TO_JUDGE = 10  # a tile pair overlapping fewer cells is too small to call poor

@@ -9,7 +9,7 @@ from __future__ import annotations
 __all__ = ["MODULES", "file_name", "stem"]
 
 #: The pipeline modules, in order; each writes under ``{root}/{module}/``.
-MODULES = ("preprocess", "sbs", "phenotype")
+MODULES = ("preprocess", "sbs", "phenotype", "merge")
 
 
 def stem(

@@ -122,7 +122,7 @@ def _demo_config(screen_config: Path) -> Path:
 
     data = yaml.safe_load(screen_config.read_text())
     data.setdefault("all", {})["omezarr_export_default"] = True
-    for module in MODULES:
+    for module in ("preprocess", "sbs", "phenotype"):  # the modules with image stages
         section = data.setdefault(module, {}) or {}
         section["omezarr_stages"] = [s.name for s in stages_of(module)]
         section.setdefault("omezarr_chunk_shape", [1, 256, 256])

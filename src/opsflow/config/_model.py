@@ -18,6 +18,7 @@ from opsflow.config._moved import check_moved_keys
 from opsflow.errors import ConfigError, OpsflowError
 from opsflow.export import default_stages, stages_of
 from opsflow.io import ExportOptions
+from opsflow.merge import MergeParams
 from opsflow.paths import MODULES
 from opsflow.phenotype import PhenotypeParams
 from opsflow.preprocess import ConvertParams, IcFieldParams
@@ -49,6 +50,9 @@ def _export_option(name: str) -> Any:
     option = next(f for f in dataclasses.fields(ExportOptions) if f.name == name)
     return _help(option.default, option.metadata["help"])
 
+
+# modules with image checkpoints to export (merge has none)
+_EXPORTING = ("preprocess", "sbs", "phenotype")
 
 # YAML key of a module section -> the ExportOptions field it sets
 _EXPORT_KEYS = {
@@ -167,6 +171,11 @@ class PhenotypeSettings(OmeZarrSettings, PhenotypeParams):
 
 
 @dataclass(frozen=True)
+class MergeSettings(MergeParams):
+    """Merge: phenotype cells joined to SBS cells (no image exports)."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -178,10 +187,11 @@ class Config:
     phenotype: PhenotypeSettings = field(
         default_factory=PhenotypeSettings, metadata={"help": "Phenotype module."}
     )
+    merge: MergeSettings = field(default_factory=MergeSettings, metadata={"help": "Merge module."})
 
     def __post_init__(self) -> None:
         # options that are valid alone but not together (shards need NGFF 0.5)
-        for module in MODULES:
+        for module in _EXPORTING:
             try:
                 self.export_options(module)
             except OpsflowError as exc:
@@ -204,11 +214,15 @@ class Config:
 
     def exports_enabled(self, module: str) -> bool:
         """Whether a module exports OME-Zarr stores (its switch, else the default)."""
+        if module not in _EXPORTING:
+            return False
         own = self.section(module).omezarr_export
         return self.all.omezarr_export_default if own is None else own
 
     def chosen_stages(self, module: str) -> tuple[str, ...]:
         """Stages a module's ``omezarr_stages`` selects (its high-value ones by default)."""
+        if module not in _EXPORTING:
+            return ()
         stages = self.section(module).omezarr_stages
         return tuple(stages) if stages is not None else default_stages(module)
 

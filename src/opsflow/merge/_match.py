@@ -62,10 +62,14 @@ def overlapping_pairs(pheno: pd.DataFrame, sbs: pd.DataFrame) -> list[tuple[int,
     return pairs
 
 
-def _inside(points: np.ndarray, box: pd.Series) -> np.ndarray:
+_EDGE_UM = 10.0  # about a cell radius: cells nearer a tile's edge are cut off on that side
+
+
+def _inside(points: np.ndarray, box: pd.Series, margin: float = _EDGE_UM) -> np.ndarray:
+    """Points well inside a box: cells that the other tile sees whole, so should match."""
     return (
-        (points[:, 0] >= box.y0) & (points[:, 0] <= box.y1)
-        & (points[:, 1] >= box.x0) & (points[:, 1] <= box.x1)
+        (points[:, 0] >= box.y0 + margin) & (points[:, 0] <= box.y1 - margin)
+        & (points[:, 1] >= box.x0 + margin) & (points[:, 1] <= box.x1 - margin)
     )  # fmt: skip
 
 
@@ -94,9 +98,8 @@ def match_cells(
         transform = registration.for_pair(p_tile, s_tile)
         moved = transform.apply(p[["y_um", "x_um"]].to_numpy(float))
         inside = _inside(moved, boxes.loc[s_tile])
-        i, j, dist = mutual_pairs(
-            moved, cKDTree(s[["y_um", "x_um"]].to_numpy(float)), max_distance_um
-        )
+        s_points = s[["y_um", "x_um"]].to_numpy(float)
+        i, j, dist = mutual_pairs(moved, cKDTree(s_points), max_distance_um)
         found.append(
             pd.DataFrame(
                 {
@@ -107,12 +110,14 @@ def match_cells(
                     "distance_um": dist,
                     "y_um": moved[i, 0],
                     "x_um": moved[i, 1],
+                    "dy_um": s_points[j, 0] - moved[i, 0],
+                    "dx_um": s_points[j, 1] - moved[i, 1],
                     "phenotype_border_um": p["border_um"].to_numpy()[i],
                     "sbs_border_um": s["border_um"].to_numpy()[j],
                 }
             )
         )
-        quality.append(_quality(p_tile, s_tile, int(inside.sum()), dist))
+        quality.append(_quality(p_tile, s_tile, inside, i, dist))
     matches = pd.concat(found, ignore_index=True) if found else _empty()
     kept = _once_per_place(_one_to_one(matches), max_distance_um)
     return kept, pd.DataFrame(quality, columns=_QUALITY)
@@ -124,15 +129,18 @@ _QUALITY = [
 ]  # fmt: skip
 
 
-def _quality(p_tile: int, s_tile: int, n_inside: int, dist: np.ndarray) -> list:
-    fraction = min(1.0, len(dist) / n_inside) if n_inside else float("nan")
+def _quality(p_tile: int, s_tile: int, inside: np.ndarray, i: np.ndarray, dist: np.ndarray) -> list:
+    """One row of the tile-pair table: the matched fraction of the cells well inside."""
+    n_inside = int(inside.sum())
+    fraction = float(inside[i].sum() / n_inside) if n_inside else float("nan")
     median = float(np.median(dist)) if len(dist) else float("nan")
     p90 = float(np.percentile(dist, 90)) if len(dist) else float("nan")
     return [p_tile, s_tile, n_inside, len(dist), fraction, median, p90]
 
 
 def _empty() -> pd.DataFrame:
-    columns = [*MATCH_COLUMNS, "y_um", "x_um", "phenotype_border_um", "sbs_border_um"]
+    columns = [*MATCH_COLUMNS, "y_um", "x_um", "dy_um", "dx_um"]
+    columns += ["phenotype_border_um", "sbs_border_um"]
     return pd.DataFrame({c: pd.Series(dtype=float if "um" in c else int) for c in columns})
 
 

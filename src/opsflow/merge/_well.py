@@ -54,6 +54,7 @@ class WellMerge:
     quality: pd.DataFrame
     registration: Registration
     max_distance_um: float
+    frames: tuple[pd.DataFrame, pd.DataFrame]  # phenotype, SBS tiles about the well centre
 
 
 def cell_positions(
@@ -115,6 +116,12 @@ def merge_well(
     """
     p_frames = tile_frames(pheno_metadata, where=f"{where} phenotype metadata")
     s_frames = tile_frames(sbs_metadata, where=f"{where} SBS metadata")
+    # about the well's centre, not the plate's origin: rotation and scale then barely
+    # trade off against the translation, which is the one at the well's centre
+    centre = s_frames[["y_um", "x_um"]].mean().to_numpy()
+    p_frames, s_frames = (
+        f.assign(y_um=f.y_um - centre[0], x_um=f.x_um - centre[1]) for f in (p_frames, s_frames)
+    )
     pheno = cell_positions(
         pheno_cells, p_frames, cell="label", y="nucleus_centroid_y", x="nucleus_centroid_x"
     )
@@ -148,7 +155,9 @@ def merge_well(
             where,
             ", ".join(map(str, lonely[:10])),
         )
-    return WellMerge(matches, quality.assign(poor=poor), registration, distance)
+    return WellMerge(
+        matches, quality.assign(poor=poor), registration, distance, (p_frames, s_frames)
+    )
 
 
 _MIN_CELLS_TO_JUDGE = 10  # a tile pair overlapping fewer cells is too small to call poor

@@ -92,6 +92,12 @@ def _ph(key: str, what: str, axes: str | None = None, **kw: object) -> Output:
 _TSV = {"ext": "tsv"}
 _WELL_PARQUET = {"ext": "parquet", "folder": "parquets", "wildcards": WELL, "target": True}
 
+
+def _merge(key: str, what: str, **kw: str) -> Output:
+    # modality "both": one file per well that both the SBS and the phenotype samples have
+    return Output(key=key, module="merge", what=what, modality="both", **{**_WELL_PARQUET, **kw})
+
+
 OUTPUTS: tuple[Output, ...] = (
     # preprocess: converted tiles, their metadata, illumination fields
     _pre("convert_sbs", "images", "image", "sbs", wildcards=TILE_CYCLE, axes="cyx", target=True),
@@ -164,6 +170,12 @@ OUTPUTS: tuple[Output, ...] = (
     _ph("extract_phenotype_minimal", "phenotype_cp_min", **_TSV),
     _ph("combine_phenotype", "phenotype_cp", **_WELL_PARQUET),
     _ph("combine_phenotype_minimal", "phenotype_cp_min", **_WELL_PARQUET),
+    # merge: per well of both modalities
+    _merge("merge", "merge"),
+    _merge("merge_transform", "merge_transform"),
+    _merge("merge_tile_pairs", "merge_tile_pairs"),
+    _merge("merged_cells", "merged_cells"),
+    _merge("merge_qc", "merge_qc", ext="png", folder="plots"),
 )
 
 _BY_KEY = {o.key: o for o in OUTPUTS}

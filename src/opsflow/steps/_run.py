@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from opsflow.errors import OpsflowError
-from opsflow.io import read_raw_image, read_tiff, write_tiff
+from opsflow.io import atomic_path, read_raw_image, read_tiff, write_tiff
 from opsflow.steps._files import read_table, step_log, write_table
 from opsflow.steps._outputs import get_output
 from opsflow.steps._table import STEPS, Step
@@ -45,6 +45,9 @@ def _write(key: str, path: str | os.PathLike[str], value: Any) -> None:
     output = get_output(key)
     if output.is_image:
         write_tiff(path, np.asarray(value), axes=output.axes)
+    elif output.ext == "png":  # a matplotlib figure (a QC plot)
+        with atomic_path(path) as tmp:
+            value.savefig(tmp, format="png", dpi=110)
     else:
         write_table(path, value)
 

@@ -163,7 +163,7 @@ class StoresMixin:
     # ------------------------------------------------------------------ targets
     def mosaic_stages(self: Workflow, module: str) -> list[Stage]:
         """Stages of a module stitched into well mosaics (tile images only)."""
-        names = self.config.section(module).omezarr_mosaic_stages
+        names = getattr(self.config.section(module), "omezarr_mosaic_stages", ())
         stages = [get_stage(n) for n in names]
         bad = [s.name for s in stages if get_output(s.image).wildcards != TILE]
         if bad:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from opsflow import phenotype, preprocess, sbs
+from opsflow import merge, phenotype, preprocess, sbs
 from opsflow.errors import lookup
 from opsflow.params import kwargs
 from opsflow.tables import combine_tiles
@@ -216,6 +216,16 @@ STEPS: tuple[Step, ...] = (
          outputs=("extract_phenotype", "extract_phenotype_minimal")),
     _combine("combine_phenotype", "extract_phenotype"),
     _combine("combine_phenotype_minimal", "extract_phenotype_minimal"),
+    Step(
+        name="merge",
+        kernel=merge.merge_step,
+        inputs=tuple(Input(k) for k in (
+            "combine_phenotype_minimal", "combine_phenotype", "combine_sbs_info",
+            "combine_cells", "combine_metadata_phenotype", "combine_metadata_sbs")),
+        outputs=("merge", "merge_transform", "merge_tile_pairs", "merged_cells", "merge_qc"),
+        params=lambda w, wc: {**_well(w, wc), **kwargs(w.config.merge)},
+        mem_mb=4000,
+    ),
 )  # fmt: skip
 
 _BY_NAME = {s.name: s for s in STEPS}

@@ -6,6 +6,7 @@ an output for some wildcards, every file of a target, and which files a step rea
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from opsflow.steps._table import Input, Step
 from opsflow.steps.samples import load_library, load_samples
 
 __all__ = ["Workflow"]
+
+log = logging.getLogger(__name__)
 
 Wildcards = Mapping[str, str]
 
@@ -49,6 +52,7 @@ class Workflow(StoresMixin):
         self._library = library
         #: modalities whose raw files record no stage positions (found by the preflight)
         self.positions_missing: set[str] = set()
+        self._both: pd.DataFrame | None = None
 
     @classmethod
     def for_tile(
@@ -64,13 +68,13 @@ class Workflow(StoresMixin):
         """Load the samples of every modality whose module is in ``all.modules``."""
         samples = {}
         for modality in ("sbs", "phenotype"):
-            if modality not in config.all.modules:
+            if modality not in config.all.modules and "merge" not in config.all.modules:
                 continue
             path = getattr(config.preprocess, modality).samples_fp
             if path is None:
                 raise ConfigError(
                     f"preprocess.{modality}.samples_fp must name the {modality} samples TSV "
-                    f"when all.modules includes {modality}."
+                    f"when all.modules includes {modality} or merge."
                 )
             samples[modality] = load_samples(path, with_cycle=modality == "sbs", base_dir=base_dir)
         return cls(config, samples)
@@ -86,13 +90,28 @@ class Workflow(StoresMixin):
         return self.pattern(key).format(**{w: wildcards[w] for w in output.wildcards})
 
     def _rows(self, modality: str, wildcards: Wildcards) -> pd.DataFrame:
-        rows = self.samples.get(modality)
+        rows = self._wells_of_both() if modality == "both" else self.samples.get(modality)
         if rows is None:
             return pd.DataFrame(columns=["plate", "well", "tile", "cycle"])
         for name, value in wildcards.items():
             if name in rows.columns:
                 rows = rows[rows[name] == str(value)]
         return rows
+
+    def _wells_of_both(self) -> pd.DataFrame | None:
+        """(plate, well) of the wells both modalities have; the others said once."""
+        if self._both is None and {"sbs", "phenotype"} <= set(self.samples):
+            wells = {m: self.samples[m][["plate", "well"]].drop_duplicates() for m in self.samples}
+            both = wells["sbs"].merge(wells["phenotype"], on=["plate", "well"])
+            for modality, other in (("sbs", "phenotype"), ("phenotype", "sbs")):
+                alone = wells[modality].merge(both, how="left", indicator=True)
+                for row in alone[alone["_merge"] == "left_only"].itertuples():
+                    log.warning(
+                        "plate %s well %s has %s images but no %s images; it is not merged.",
+                        row.plate, row.well, modality, other,
+                    )  # fmt: skip
+            self._both = both
+        return self._both
 
     def combos(self, output: Output, wildcards: Wildcards, over: tuple[str, ...]) -> list[dict]:
         """Values of ``over`` in the samples that match ``wildcards``, in numeric order."""

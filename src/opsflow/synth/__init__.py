@@ -5,6 +5,7 @@ writes what a microscope gives (acquisition-style TIFFs, channels in acquisition
 and, beside it, the truth every later module can be checked against.
 """
 
+from opsflow.synth._geometry import NucleiSide, WellGeometry, well_nuclei
 from opsflow.synth._library import make_library
 from opsflow.synth._params import BASES, SynthParams
 from opsflow.synth._render import SbsTile, illumination_field, make_sbs_tile
@@ -13,9 +14,11 @@ from opsflow.synth._write import phenotype_raw_name, sbs_raw_name, stage_positio
 
 __all__ = [
     "BASES",
+    "NucleiSide",
     "PhenotypeTile",
     "SbsTile",
     "SynthParams",
+    "WellGeometry",
     "illumination_field",
     "make_library",
     "make_phenotype_tile",
@@ -23,5 +26,6 @@ __all__ = [
     "phenotype_raw_name",
     "sbs_raw_name",
     "stage_position",
+    "well_nuclei",
     "write_screen",
 ]

@@ -191,13 +191,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"tiles; {mapped.mean():.1%} map to the library"
     )
     print(f"phenotype cells measured:  {len(phenotype)} ({phenotype.shape[1]} features each)")
+    if "merge" in settings.all.modules:
+        merged = pd.concat(pd.read_parquet(p) for p in screen.targets("merge"))
+        fits = pd.concat(pd.read_parquet(p) for p in screen.targets("merge_transform"))
+        print(
+            f"phenotype cells merged:    {len(merged)} ({len(merged) / len(phenotype):.1%}) to "
+            f"their SBS cells; residual median {fits.residual_median_um.median():.2f} µm, "
+            f"rotation {fits.rotation_deg.abs().max():.3f}° at most"
+        )
     print(
         f"OME-Zarr stores:           {len(stores)} "
         f"({'all valid' if not invalid else f'{len(invalid)} INVALID'}), "
         f"{_human(sizes.get('ome-zarr', 0))}; TIFF {_human(sizes.get('tiff', 0))}"
     )
     print(f"outputs:                   {root}  (opsflow du {root})")
-    example = next((s for s in stores if "segmentation" in s.parent.name), stores[0])
+    example = next(
+        (s for s in stores if "segmentation" in s.parent.name and "mosaic" not in s.name),
+        stores[0],
+    )
     print("Open a store:")
     print(f"  napari:  napari --plugin napari-ome-zarr {example}")
     print(

@@ -77,12 +77,18 @@ def test_the_similarity_fit_recovers_a_known_transform() -> None:
     )
 
 
-def test_a_tile_without_a_stage_position_is_one_sentence() -> None:
+def test_a_tile_without_a_stage_position_is_said_and_the_others_merge(caplog) -> None:
     pheno, sbs = geometry(5)
     sbs.metadata.loc[1, "x_pos"] = np.nan
-    with pytest.raises(
-        InputFileError, match=r"A1 SBS metadata: expected a stage position .* tiles 1"
-    ):
+    with caplog.at_level("WARNING"):
+        result = merge_well(
+            pheno.cells, pheno.metadata, sbs.cells, sbs.metadata, MergeParams(), where="A1"
+        )
+    assert "A1 SBS metadata: tiles 1 have no stage position" in caplog.text
+    assert 1 not in set(result.matches.sbs_tile) and len(result.matches) > 1000
+    assert _score(result, pheno, sbs)[0] >= 0.99
+    sbs.metadata["x_pos"] = np.nan
+    with pytest.raises(InputFileError, match=r"A1 SBS metadata: expected stage positions"):
         merge_well(pheno.cells, pheno.metadata, sbs.cells, sbs.metadata, MergeParams(), where="A1")
 
 

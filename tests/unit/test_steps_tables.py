@@ -99,3 +99,22 @@ def test_workflow_resolves_gathered_and_picked_inputs(tmp_path) -> None:
     assert raw == ["raw_A1_10_2.nd2"]
     assert len(workflow.targets("convert_sbs")) == 12
     assert len(workflow.targets("combine_cells")) == 2
+
+
+def test_a_well_of_one_modality_is_named_and_not_merged(tmp_path, caplog) -> None:
+    tile = {"plate": "1", "tile": "0", "sample_fp": "x"}
+    sbs = pd.DataFrame([{**tile, "well": w, "cycle": "1"} for w in ("A1", "A2")])
+    phenotype = pd.DataFrame([{**tile, "well": w} for w in ("A1", "B3")])
+    config = Config()
+    workflow = Workflow(config, {"sbs": sbs, "phenotype": phenotype})
+    with caplog.at_level("WARNING"):
+        targets = workflow.targets("merge")
+    assert [t.rsplit("/", 1)[-1] for t in targets] == ["P-1_W-A1__merge.parquet"]
+    assert "plate 1 well A2 has sbs images but no phenotype images" in caplog.text
+    assert "plate 1 well B3 has phenotype images but no sbs images" in caplog.text
+    step = get_step("merge")
+    inputs = workflow.flat_inputs(step, {"plate": "1", "well": "A1"})
+    assert inputs["combine_sbs_info"].endswith("sbs/parquets/P-1_W-A1__sbs_info.parquet")
+    assert inputs["combine_metadata_phenotype"].endswith(
+        "preprocess/metadata/phenotype/P-1_W-A1__combined_metadata.parquet"
+    )

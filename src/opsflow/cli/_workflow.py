@@ -8,11 +8,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opsflow.cli._format import _human, _progress_bar
 from opsflow.cli._snakemake import clear_stale_lock, run_snakemake
 from opsflow.errors import OpsflowError
 from opsflow.paths import MODULES
+
+if TYPE_CHECKING:
+    from opsflow.steps import Workflow
 
 log = logging.getLogger("opsflow")
 
@@ -136,6 +140,19 @@ def _demo_config(screen_config: Path) -> Path:
     return path
 
 
+def _merge_summary(screen: Workflow, n_phenotype: int) -> str:
+    """The demo's line on the merge: cells joined and how well the wells were fitted."""
+    import pandas as pd
+
+    merged = pd.concat(pd.read_parquet(p) for p in screen.targets("merge"))
+    fits = pd.concat(pd.read_parquet(p) for p in screen.targets("merge_transform"))
+    return (
+        f"phenotype cells merged:    {len(merged)} ({len(merged) / n_phenotype:.1%}) to "
+        f"their SBS cells; residual median {fits.residual_median_um.median():.2f} µm, "
+        f"rotation {fits.rotation_deg.abs().max():.3f}° at most"
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Synthetic screen -> the whole workflow with every export on -> validated stores.
 
@@ -192,13 +209,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     print(f"phenotype cells measured:  {len(phenotype)} ({phenotype.shape[1]} features each)")
     if "merge" in settings.all.modules:
-        merged = pd.concat(pd.read_parquet(p) for p in screen.targets("merge"))
-        fits = pd.concat(pd.read_parquet(p) for p in screen.targets("merge_transform"))
-        print(
-            f"phenotype cells merged:    {len(merged)} ({len(merged) / len(phenotype):.1%}) to "
-            f"their SBS cells; residual median {fits.residual_median_um.median():.2f} µm, "
-            f"rotation {fits.rotation_deg.abs().max():.3f}° at most"
-        )
+        print(_merge_summary(screen, len(phenotype)))
     print(
         f"OME-Zarr stores:           {len(stores)} "
         f"({'all valid' if not invalid else f'{len(invalid)} INVALID'}), "

@@ -7,6 +7,8 @@ the same amount, which the well's fitted translation absorbs.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -14,25 +16,33 @@ from opsflow.errors import InputFileError
 
 __all__ = ["FRAME_COLUMNS", "tile_frames", "to_stage"]
 
+log = logging.getLogger(__name__)
+
 FRAME_COLUMNS = ("tile", "y_um", "x_um", "pixel_size_y", "pixel_size_x", "height", "width")
 
 
 def tile_frames(metadata: pd.DataFrame, *, where: str = "metadata") -> pd.DataFrame:
     """One row per tile: its centre on the stage (µm), pixel size (µm) and size (pixels).
 
-    Raises one sentence naming ``where`` and the tiles that have no stage position.
+    A tile without a stage position cannot be placed: it is left out, with one warning
+    naming ``where`` and the tiles, and the others go on; where no tile has one, that
+    is an error.
     """
     need = {"tile", "x_pos", "y_pos", "pixel_size_y", "pixel_size_x", "height", "width"}
     missing = sorted(need - set(metadata.columns))
     if missing:
         raise InputFileError(f"{where}: expected columns {', '.join(missing)}, found none.")
     rows = metadata.drop_duplicates("tile").sort_values("tile")
-    bad = rows.loc[~np.isfinite(rows[["x_pos", "y_pos"]].to_numpy(float)).all(axis=1), "tile"]
-    if len(bad):
-        raise InputFileError(
-            f"{where}: expected a stage position for every tile, found none for tiles "
-            f"{', '.join(map(str, bad.tolist()[:5]))}."
-        )
+    placed = np.isfinite(rows[["x_pos", "y_pos"]].to_numpy(float)).all(axis=1)
+    if not placed.any():
+        raise InputFileError(f"{where}: expected stage positions of the tiles, found none.")
+    if not placed.all():
+        bad = rows.loc[~placed, "tile"].tolist()
+        log.warning(
+            "%s: tiles %s have no stage position; their cells are left out of the merge.",
+            where, ", ".join(map(str, bad[:10])),
+        )  # fmt: skip
+        rows = rows[placed]
     return pd.DataFrame(
         {
             "tile": rows["tile"].astype(int).to_numpy(),

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from opsflow.errors import InputFileError
 from opsflow.merge._frames import tile_frames, to_stage
 from opsflow.merge._match import match_cells, overlapping_pairs, tile_boxes
 from opsflow.merge._register import Registration, refine_pairs, register_well
@@ -63,12 +62,11 @@ def cell_positions(
     """``tile, cell, y_um, x_um, border_um`` of cells given in tile pixels."""
     if cells.empty:
         return pd.DataFrame(columns=["tile", "cell", "y_um", "x_um", "border_um"])
+    known = np.isin(cells["tile"].to_numpy(int), frames["tile"].to_numpy())
+    if not known.all():  # tiles left out (no stage position) or not in the metadata
+        cells = cells[known]
     yx = cells[[y, x]].to_numpy(float)
     tiles = cells["tile"].to_numpy(int)
-    known = np.isin(tiles, frames["tile"].to_numpy())
-    if not known.all():
-        missing = sorted(set(tiles[~known].tolist()))[:5]
-        raise InputFileError(f"cells of tiles {missing} have no row in the metadata.")
     stage = to_stage(tiles, yx, frames)
     f = frames.set_index("tile").loc[tiles]
     edge = np.minimum.reduce(

@@ -141,7 +141,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from opsflow.synth import SynthParams, write_screen
 
     params = SynthParams(seed=args.seed)
-    tiles = len(params.wells) * len(params.tiles)
+    tiles = len(params.wells) * (len(params.tiles) + len(params.phenotype_tiles))
     advance, bar = _progress_bar("synthetic tiles", tiles, unit="tiles")
     with bar:  # type: ignore[attr-defined]
         paths = write_screen(Path(args.outdir), params, progress=advance)

@@ -173,7 +173,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"1/3 writing a synthetic screen to {out}: {len(params.wells)} wells x "
         f"{len(params.tiles)} tiles, {params.n_cycles} SBS cycles ..."
     )
-    tiles = len(params.wells) * len(params.tiles)
+    tiles = len(params.wells) * (len(params.tiles) + len(params.phenotype_tiles))
     advance, bar = _progress_bar("synthetic tiles", tiles, unit="tiles")
     with bar:  # type: ignore[attr-defined]
         workers = max(1, min(2, os.cpu_count() or 1))

@@ -29,6 +29,9 @@ from opsflow.merge._transform import Similarity, robust_similarity
 
 __all__ = ["Registration", "mutual_pairs", "refine_pairs", "register_well", "vote_translation"]
 
+_MIN_PAIR_MATCHES = 5  # matches a tile pair needs for a translation of its own
+_MIN_TILES_TO_FIT = 3  # tiles with their own offset a well-wide similarity needs
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -70,6 +73,8 @@ def vote_translation(
     iy, ix = np.unravel_index(np.argmax(pooled), pooled.shape)
     centre = np.array([edges[iy + 1], edges[ix + 1]])
     close = np.linalg.norm(offsets - centre, axis=1) <= bin_um
+    if not close.any():
+        return centre, 0
     return offsets[close].mean(axis=0), int(close.sum())
 
 
@@ -122,13 +127,17 @@ def register_well(
     used = tiles["votes"].to_numpy() >= min_votes
     centres = tiles[["centre_y", "centre_x"]].to_numpy(float)
     offsets = tiles[["offset_y", "offset_x"]].to_numpy(float)
-    fit, inliers = (
-        robust_similarity(centres[used], centres[used] + offsets[used])
-        if used.any()
-        else (Similarity(), np.zeros(0, bool))
-    )
-    used[np.flatnonzero(used)[~inliers]] = False
     points = pheno[["y_um", "x_um"]].to_numpy(float)
+    if used.sum() >= _MIN_TILES_TO_FIT:
+        fit, inliers = robust_similarity(centres[used], centres[used] + offsets[used])
+        used[np.flatnonzero(used)[~inliers]] = False
+    else:  # tiles too small or sparse to vote alone: the whole well votes for one shift
+        used[:] = False
+        step = max(1, len(points) // (10 * max_points_per_tile))
+        shift, _ = vote_translation(
+            points[::step], tree, radius=search_radius_um, bin_um=vote_bin_um
+        )
+        fit = Similarity(ty=float(shift[0]), tx=float(shift[1]))
     tolerance = max(3 * vote_bin_um, 2.0)
     i = j = np.zeros(0, int)
     for _ in range(icp_rounds):
@@ -196,9 +205,6 @@ def refine_pairs(
         np.concatenate(s_tiles), fit,
     )  # fmt: skip
     return _registration(fit, registration.tiles, dist, offsets)
-
-
-_MIN_PAIR_MATCHES = 5  # matches a tile pair needs for a translation of its own
 
 
 def _per_pair(

@@ -43,6 +43,7 @@ class Layout:
     cell_harm: np.ndarray  # (n, H, 2)
     dna: np.ndarray  # (n,) relative DNA content: DAPI brightness in both modalities
     barcodes: pd.DataFrame  # per cell: barcode_0, barcode_1, sgRNA_0, gene_symbol_0, ...
+    ids: np.ndarray | None = None  # (n,) the cell's index in its well (well geometry)
 
     @property
     def n(self) -> int:
@@ -68,16 +69,27 @@ def _random_outside_library(
     return "".join(BASES[i] for i in seq)
 
 
-def make_layout(params: SynthParams, well: str, tile: int, *, margin: float) -> Layout:
+def make_layout(
+    params: SynthParams,
+    well: str,
+    tile: int,
+    *,
+    margin: float,
+    shape: tuple[float, float] | None = None,
+    stream: str = "layout",
+) -> Layout:
     """Place cells over the frame plus ``margin`` SBS pixels and assign barcodes.
+
+    ``shape`` is the frame (default the SBS tile; a whole well for the well geometry)
+    and ``stream`` names the random stream.
 
     Nuclei are drawn by rejection so that they may touch but not sit on top of one another
     (centre distance >= 0.9 of the sum of radii); cell outlines are larger perturbed
     ellipses around them that overlap their neighbours' and are split between them at
     rasterisation, giving touching cells as in a confluent culture.
     """
-    rng = rng_for(params, "layout", well, tile)
-    ny, nx = params.sbs_tile_shape
+    rng = rng_for(params, stream, well, tile)
+    ny, nx = params.sbs_tile_shape if shape is None else shape
     lo = -margin
     extent = np.array([ny + 2 * margin, nx + 2 * margin])
     n_target = 0 if params.is_empty_tile(tile) else rng.poisson(params.cell_density * extent.prod())

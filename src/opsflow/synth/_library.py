@@ -9,7 +9,10 @@ from opsflow.synth._params import BASES, SynthParams
 
 __all__ = ["make_library", "rng_for"]
 
-_STREAMS = {"library": 1, "layout": 2, "sbs": 3, "phenotype": 4, "illumination": 5, "stage": 6}
+_STREAMS = {
+    "library": 1, "layout": 2, "sbs": 3, "phenotype": 4, "illumination": 5, "stage": 6,
+    "well_layout": 7, "phenotype_stage": 8,
+}  # fmt: skip
 _SGRNA_LENGTH = 20
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,6 +129,15 @@ class SynthParams:
         Gene whose knock-out adds ``cenpa_extra_foci`` foci per nucleus.
     cenpa_extra_foci : int
         The CENPA effect.
+    geometry : str
+        ``tile``: each phenotype tile is its SBS tile's field of view at
+        ``phenotype_scale`` (fast tests). ``well``: cells are placed once per well; the
+        ``tiles_per_well`` SBS tiles (a square number) lie on a grid with
+        ``tile_overlap``; phenotype tiles have as many pixels as SBS tiles, so about
+        ``phenotype_scale**2`` of them cover an SBS tile, on a grid of their own in a
+        frame rotated by ``phenotype_rotation_deg``, scaled by ``1 + phenotype_scale_error``
+        and shifted by ``phenotype_offset_um`` against the SBS frame; every recorded stage
+        position jitters by ``stage_jitter_um``. No empty tile in this geometry.
     """
 
     seed: int = 0
@@ -191,8 +201,22 @@ class SynthParams:
     coxiv_fold: float = 2.0
     cenpa_gene: str = "GENE02"
     cenpa_extra_foci: int = 20
+    # geometry of the well (merge)
+    geometry: str = "tile"
+    tile_overlap: float = 0.1
+    phenotype_rotation_deg: float = 0.2
+    phenotype_scale_error: float = 0.001
+    phenotype_offset_um: tuple[float, float] = (35.0, -22.0)
+    stage_jitter_um: float = 1.5
 
     def __post_init__(self) -> None:
+        if self.geometry not in ("tile", "well"):
+            raise ValueError(f"geometry must be 'tile' or 'well'; got {self.geometry!r}.")
+        if self.geometry == "well" and math.isqrt(self.tiles_per_well) ** 2 != self.tiles_per_well:
+            raise ValueError(
+                f"tiles_per_well must be a square number (4, 9, ...) for the well geometry; "
+                f"got {self.tiles_per_well}."
+            )
         if len(self.sbs_channels) != 5 or tuple(self.sbs_channels[1:]) != BASES:
             raise ValueError(
                 f"sbs_channels must be ('DAPI', 'G', 'T', 'A', 'C') in some naming of DAPI; "
@@ -216,7 +240,13 @@ class SynthParams:
 
     @property
     def phenotype_tile_shape(self) -> tuple[int, int]:
-        """(Y, X) of a phenotype tile: the SBS field of view at ``phenotype_scale``."""
+        """(Y, X) of a phenotype tile.
+
+        The SBS field of view at ``phenotype_scale``, or in the well geometry as many pixels
+        as an SBS tile (so a field of view ``phenotype_scale`` times smaller per axis).
+        """
+        if self.geometry == "well":
+            return tuple(self.sbs_tile_shape)
         return (
             self.sbs_tile_shape[0] * self.phenotype_scale,
             self.sbs_tile_shape[1] * self.phenotype_scale,
@@ -229,12 +259,34 @@ class SynthParams:
 
     @property
     def tiles(self) -> tuple[int, ...]:
-        """All tile indices of a well, the empty tile last."""
+        """All SBS tile indices of a well, the empty tile last."""
+        if self.geometry == "well":
+            return tuple(range(self.tiles_per_well))
         return tuple(range(self.tiles_per_well + (1 if self.empty_tile else 0)))
+
+    @property
+    def phenotype_tiles(self) -> tuple[int, ...]:
+        """All phenotype tile indices of a well (those of the SBS tiles, or their own grid)."""
+        if self.geometry != "well":
+            return self.tiles
+        return tuple(range(self.phenotype_grid**2))
+
+    @property
+    def sbs_grid(self) -> int:
+        """SBS tiles per side of a well (well geometry)."""
+        return math.isqrt(self.tiles_per_well)
+
+    @property
+    def phenotype_grid(self) -> int:
+        """Phenotype tiles per side of a well, enough to cover its SBS tiles."""
+        step = 1 - self.tile_overlap
+        extent = self.sbs_tile_shape[0] * (self.sbs_grid * step + self.tile_overlap)
+        return math.ceil((extent * self.phenotype_scale + 80 / self.phenotype_pixel_size_um)
+                         / (self.phenotype_tile_shape[0] * step))  # fmt: skip
 
     def is_empty_tile(self, tile: int) -> bool:
         """Whether ``tile`` is the cell-free tile."""
-        return self.empty_tile and tile == self.tiles_per_well
+        return self.geometry == "tile" and self.empty_tile and tile == self.tiles_per_well
 
     def crosstalk_matrix(self) -> np.ndarray:
         """Return the (4, 4) mixing matrix over G, T, A, C: ``observed = M @ true``.

@@ -17,6 +17,7 @@ from scipy import ndimage as ndi
 from opsflow.synth._cells import Layout, Raster, make_layout, rasterize, smooth_noise
 from opsflow.synth._library import library_abundance, make_library, rng_for
 from opsflow.synth._params import BASES, SynthParams
+from opsflow.synth._well_tiles import phenotype_layout, sbs_layout
 
 __all__ = ["SbsTile", "illumination_field", "make_sbs_tile"]
 
@@ -95,17 +96,28 @@ def _noisy(
 
 
 @lru_cache(maxsize=8)
-def _cached_layout(params: SynthParams, well: str, tile: int) -> Layout:
+def _cached_layout(params: SynthParams, well: str, tile: int, modality: str = "sbs") -> Layout:
+    """A tile's cells: its own layout, or in the well geometry its window on the well's."""
+    if params.geometry == "well":
+        return (sbs_layout if modality == "sbs" else phenotype_layout)(params, well, tile)
     return make_layout(params, well, tile, margin=_LAYOUT_MARGIN)
 
 
-def _label_map(params: SynthParams, well: str, tile: int) -> np.ndarray:
-    """Map layout labels to consecutive labels of the cells visible in the SBS frame.
+def _label_map(params: SynthParams, well: str, tile: int, modality: str = "sbs") -> np.ndarray:
+    """Map layout labels to consecutive labels of the cells visible in the tile's frame.
 
-    Both modalities use this one map, so a cell has the same label in both.
+    In the tile geometry both modalities use the SBS tile's map, so a cell has the same
+    label in both; in the well geometry each tile numbers the cells it sees.
     """
-    layout = _cached_layout(params, well, tile)
-    raster = rasterize(layout, params.sbs_tile_shape, scale=1, pad=0)
+    if params.geometry != "well":
+        modality = "sbs"
+    layout = _cached_layout(params, well, tile, modality)
+    shape, scale = (
+        (params.sbs_tile_shape, 1)
+        if modality == "sbs"
+        else (params.phenotype_tile_shape, params.phenotype_scale)
+    )
+    raster = rasterize(layout, shape, scale=scale, pad=0)
     present = np.unique(raster.cells)
     present = present[present > 0]
     mapping = np.zeros(layout.n + 1, dtype=np.int32)
@@ -332,14 +344,9 @@ def _cell_barcodes(layout: Layout, mapping: np.ndarray) -> pd.DataFrame:
     visible = np.flatnonzero(mapping[1:])
     table = layout.barcodes.iloc[visible].reset_index(drop=True)
     table.insert(0, "cell", mapping[visible + 1])
-    return table[
-        [
-            "cell",
-            "barcode_0",
-            "barcode_1",
-            "in_library_0",
-            "gene_symbol_0",
-            "sgRNA_0",
-            "gene_symbol_1",
-        ]
-    ]
+    columns = ["cell", "barcode_0", "barcode_1", "in_library_0", "gene_symbol_0", "sgRNA_0"]
+    columns.append("gene_symbol_1")
+    if layout.ids is not None:  # the well geometry: which cell of the well it is
+        table["well_cell"] = layout.ids[visible]
+        columns.append("well_cell")
+    return table[columns]

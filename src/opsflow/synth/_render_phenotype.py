@@ -83,10 +83,11 @@ def make_phenotype_tile(params: SynthParams, well: str, tile: int) -> PhenotypeT
     ``cenpa_gene`` adds ``cenpa_extra_foci`` foci (either of a cell's barcodes counts).
     Channels are shifted by small sub-pixel offsets relative to DAPI.
     """
-    if tile not in params.tiles:
-        raise ValueError(f"tile must be one of {params.tiles}; got {tile}.")
-    layout = _cached_layout(params, well, tile)
-    mapping = _label_map(params, well, tile)
+    if tile not in params.phenotype_tiles:
+        raise ValueError(f"tile must be one of {params.phenotype_tiles}; got {tile}.")
+    modality = "phenotype" if params.geometry == "well" else "sbs"
+    layout = _cached_layout(params, well, tile, modality)
+    mapping = _label_map(params, well, tile, modality)
     s = params.phenotype_scale
     pad = math.ceil(params.max_channel_shift) + 6
     raster = rasterize(layout, params.phenotype_tile_shape, scale=s, pad=pad)
@@ -180,4 +181,6 @@ def _cell_values(
             table[f"nucleus_mean_{name}"] = ndi.mean(clean[c], nuclei, labels)
     table["cenpa_foci"] = foci[visible]
     table["coxiv_level"] = coxiv_level[visible]
+    if layout.ids is not None:  # the well geometry: which cell of the well it is
+        table["well_cell"] = layout.ids[visible]
     return table

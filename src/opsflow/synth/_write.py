@@ -53,10 +53,12 @@ import tifffile
 
 from opsflow.io import atomic_path, write_tiff
 from opsflow.paths import file_name
+from opsflow.synth._config import config_text as _config_text
 from opsflow.synth._library import make_library, rng_for
 from opsflow.synth._params import BASES, SynthParams
 from opsflow.synth._render import illumination_field, make_sbs_tile
 from opsflow.synth._render_phenotype import make_phenotype_tile
+from opsflow.synth._well_tiles import well_stage_position
 
 __all__ = ["phenotype_raw_name", "sbs_raw_name", "stage_position", "write_screen"]
 
@@ -147,12 +149,18 @@ def _write_raw(
         tifffile.imwrite(tmp, image, ome=True, photometric="minisblack", metadata=metadata)
 
 
-def _tile_job(params: SynthParams, outdir: Path, well: str, tile: int) -> dict[str, pd.DataFrame]:
-    """Generate and write one (well, tile): raw files and masks; return its truth tables."""
+def _position(params: SynthParams, well: str, tile: int, modality: str) -> tuple:
+    if params.geometry == "well":
+        return well_stage_position(params, well, tile, modality=modality)
+    return stage_position(params, well, tile)
+
+
+def _sbs_job(params: SynthParams, outdir: Path, well: str, tile: int) -> dict[str, pd.DataFrame]:
+    """Generate and write one SBS tile: raw files and masks; return its truth tables."""
     root = outdir
     truth = root / "truth"
     ids = {"plate": params.plate, "well": well, "tile": tile}
-    position = stage_position(params, well, tile)
+    position = _position(params, well, tile, "sbs")
 
     sbs = make_sbs_tile(params, well, tile)
     acquisition = tuple(reversed(params.sbs_channels))
@@ -176,10 +184,25 @@ def _tile_job(params: SynthParams, outdir: Path, well: str, tile: int) -> dict[s
             "dx": sbs.shifts[:, 1],
         }
     )
-    spots = sbs.spots.assign(**ids)
-    barcodes = sbs.cell_barcodes.assign(**ids)
-    del sbs
+    stage = pd.DataFrame(
+        [{**ids, "x_pos": position[0], "y_pos": position[1], "z_pos": position[2]}]
+    )
+    return {
+        "cycle_shifts": shifts,
+        "spots": sbs.spots.assign(**ids),
+        "cell_barcodes": sbs.cell_barcodes.assign(**ids),
+        "stage_positions": stage,
+    }
 
+
+def _phenotype_job(
+    params: SynthParams, outdir: Path, well: str, tile: int
+) -> dict[str, pd.DataFrame]:
+    """Generate and write one phenotype tile: raw file and masks; return its truth tables."""
+    root = outdir
+    truth = root / "truth"
+    ids = {"plate": params.plate, "well": well, "tile": tile}
+    position = _position(params, well, tile, "phenotype")
     ph = make_phenotype_tile(params, well, tile)
     _write_raw(
         root,
@@ -200,54 +223,15 @@ def _tile_job(params: SynthParams, outdir: Path, well: str, tile: int) -> dict[s
             "dx": ph.channel_shifts[:, 1],
         }
     )
-    values = ph.cell_values.assign(**ids)
-    stage = pd.DataFrame(
-        [{**ids, "x_pos": position[0], "y_pos": position[1], "z_pos": position[2]}]
-    )
-    return {
-        "cycle_shifts": shifts,
-        "spots": spots,
-        "cell_barcodes": barcodes,
-        "channel_shifts": channel_shifts,
-        "phenotype_cells": values,
-        "stage_positions": stage,
-    }
+    tables = {"channel_shifts": channel_shifts, "phenotype_cells": ph.cell_values.assign(**ids)}
+    if params.geometry == "well":  # its own position; in the tile geometry the SBS tile's
+        tables["phenotype_stage_positions"] = pd.DataFrame(
+            [{**ids, "x_pos": position[0], "y_pos": position[1], "z_pos": position[2]}]
+        )
+    return tables
 
 
-def _yaml_list(items: list[str] | tuple[str, ...]) -> str:
-    return "[" + ", ".join(json.dumps(str(i)) for i in items) + "]"
-
-
-def _config_text(params: SynthParams) -> str:
-    sbs_order = tuple(reversed(params.sbs_channels))
-    return f"""\
-# opsflow workflow configuration for a synthetic screen (opsflow.synth, seed {params.seed}).
-# Relative paths are relative to the directory of this file.
-all:
-  root_fp: analysis                 # output root: every module writes under it
-
-preprocess:
-  sbs:
-    samples_fp: samples/sbs_samples.tsv  # sample_fp, plate, well, tile, cycle
-    channel_order_flip: true        # files store {", ".join(sbs_order)}; reversed on conversion
-    n_z_planes: null                # planes per channel to max-project; null = single plane
-    pixel_size_um: {params.sbs_pixel_size_um}             # used only where a file has none
-  phenotype:
-    samples_fp: samples/phenotype_samples.tsv  # sample_fp, plate, well, tile
-    channel_order_flip: false
-    n_z_planes: null
-    pixel_size_um: {params.phenotype_pixel_size_um}
-  ic:
-    percentile: 2                   # illumination field divided by this percentile
-
-sbs:
-  library_path: library.tsv         # barcode library: sgRNA, gene_symbol, gene_id, prefix
-  channel_names: {_yaml_list(params.sbs_channels)}
-  base_channels: {_yaml_list(BASES)}
-
-phenotype:
-  channel_names: {_yaml_list(params.phenotype_channels)}
-"""
+_JOBS = {"sbs": _sbs_job, "phenotype": _phenotype_job}
 
 
 def _write_table(path: Path, table: pd.DataFrame) -> None:
@@ -258,20 +242,23 @@ def _write_table(path: Path, table: pd.DataFrame) -> None:
 def _render_tiles(
     params: SynthParams,
     root: Path,
-    jobs: list[tuple[str, int]],
+    jobs: list[tuple[str, str, int]],
     workers: int,
     tick: Callable[[int], None],
 ) -> list[dict[str, pd.DataFrame]]:
-    """Every tile's raw files and truth, in processes; results in job order (deterministic)."""
+    """Every tile's raw files and truth, in processes; results in job order (deterministic).
+
+    A job is (modality, well, tile).
+    """
     if workers <= 1:
         results = []
-        for w, t in jobs:
-            results.append(_tile_job(params, root, w, t))
+        for m, w, t in jobs:
+            results.append(_JOBS[m](params, root, w, t))
             tick(1)
         return results
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_tile_job, params, root, w, t) for w, t in jobs]
+        futures = [pool.submit(_JOBS[m], params, root, w, t) for m, w, t in jobs]
         results = []
         for future in futures:
             results.append(future.result())
@@ -298,7 +285,8 @@ def write_screen(
         Tiles generated in parallel processes. The output is byte-identical for any
         number of workers, since every tile has its own random stream.
     progress : callable, optional
-        Called with 1 each time a tile (all its cycles and its phenotype image) is done.
+        Called with 1 each time a tile of either modality (an SBS tile with all its
+        cycles, or a phenotype tile) is done: one call per SBS and per phenotype tile.
 
     Returns
     -------
@@ -315,17 +303,23 @@ def write_screen(
     with plate, well, tile columns: ``cycle_shifts.tsv`` (cycle counted from 1, (dy, dx)
     relative to cycle 1), ``spots.tsv``, ``cell_barcodes.tsv``, ``channel_shifts.tsv``
     (phenotype, relative to DAPI), ``phenotype_cells.tsv`` and ``stage_positions.tsv``.
+    In the well geometry (``params.geometry == "well"``) each tile numbers its own cells,
+    ``cell_barcodes.tsv`` and ``phenotype_cells.tsv`` carry ``well_cell`` (the cell's
+    index in its well: equal ``well_cell`` is the same cell in both modalities) and
+    ``phenotype_stage_positions.tsv`` the phenotype tiles' own positions.
     """
     params = params if params is not None else SynthParams()
     root = Path(outdir)
     root.mkdir(parents=True, exist_ok=True)
     truth = root / "truth"
     jobs = [(well, tile) for well in params.wells for tile in params.tiles]
-    logger.info("writing synthetic screen of %d tiles to %s", len(jobs), root)
-    results = _render_tiles(params, root, jobs, workers, progress or (lambda n: None))
+    ph_jobs = [(well, tile) for well in params.wells for tile in params.phenotype_tiles]
+    all_jobs = [("sbs", w, t) for w, t in jobs] + [("phenotype", w, t) for w, t in ph_jobs]
+    logger.info("writing synthetic screen of %d tiles to %s", len(all_jobs), root)
+    results = _render_tiles(params, root, all_jobs, workers, progress or (lambda n: None))
 
-    for key in results[0]:
-        table = pd.concat([r[key] for r in results], ignore_index=True)
+    for key in dict.fromkeys(k for r in results for k in r):
+        table = pd.concat([r[key] for r in results if key in r], ignore_index=True)
         front = ["plate", "well", "tile"]
         table = table[front + [c for c in table.columns if c not in front]]
         _write_table(truth / f"{key}.tsv", table)
@@ -338,7 +332,7 @@ def write_screen(
     with atomic_path(truth / "crosstalk.tsv") as tmp:
         crosstalk.rename_axis("observed\\true").to_csv(tmp, sep="\t")
 
-    _write_library_and_samples(params, root, jobs)
+    _write_library_and_samples(params, root, jobs, ph_jobs)
     with atomic_path(root / "config.yml") as tmp:
         tmp.write_text(_config_text(params), encoding="utf-8")
     with atomic_path(truth / "params.json") as tmp:
@@ -355,7 +349,10 @@ def write_screen(
 
 
 def _write_library_and_samples(
-    params: SynthParams, root: Path, jobs: list[tuple[str, int]]
+    params: SynthParams,
+    root: Path,
+    jobs: list[tuple[str, int]],
+    ph_jobs: list[tuple[str, int]],
 ) -> None:
     """The barcode library and the two samples TSVs that list every raw file."""
     library = make_library(params)
@@ -373,7 +370,7 @@ def _write_library_and_samples(
     ]
     ph_rows = [
         {"sample_fp": phenotype_raw_name(params, w, t), "plate": params.plate, "well": w, "tile": t}
-        for w, t in jobs
+        for w, t in ph_jobs
     ]
     _write_table(root / "samples" / "sbs_samples.tsv", pd.DataFrame(sbs_rows))
     _write_table(root / "samples" / "phenotype_samples.tsv", pd.DataFrame(ph_rows))

@@ -43,15 +43,24 @@ class Registration:
     residual_p90_um: float
     n_pairs: int
     pair_offsets: pd.DataFrame  # phenotype_tile, sbs_tile, ty, tx, n_pairs
+    tile_shifts: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] = ({}, {})
 
     def for_pair(self, phenotype_tile: int, sbs_tile: int) -> Similarity:
-        """The transform of one tile pair: its own translation where it has one."""
+        """The transform of one tile pair: its own translation where it has one.
+
+        A pair with too few cells of its own takes its phenotype tile's shift plus its SBS
+        tile's, as the pairs that have enough tell them; failing that, the well's.
+        """
         key = (phenotype_tile, sbs_tile)
         offsets = self.pair_offsets.set_index(["phenotype_tile", "sbs_tile"])
-        if key not in offsets.index:
-            return self.transform
-        row = offsets.loc[key]
-        return replace(self.transform, ty=float(row.ty), tx=float(row.tx))
+        if key in offsets.index:
+            row = offsets.loc[key]
+            return replace(self.transform, ty=float(row.ty), tx=float(row.tx))
+        p_shift, s_shift = self.tile_shifts
+        if phenotype_tile in p_shift and sbs_tile in s_shift:
+            ty, tx = p_shift[phenotype_tile] + s_shift[sbs_tile]
+            return replace(self.transform, ty=float(ty), tx=float(tx))
+        return self.transform
 
 
 def vote_translation(
@@ -155,7 +164,9 @@ def _registration(
     fit: Similarity, tiles: pd.DataFrame, dist: np.ndarray, offsets: pd.DataFrame | None = None
 ) -> Registration:
     columns = ["phenotype_tile", "sbs_tile", "ty", "tx", "n_pairs"]
+    shifts = _tile_shifts(offsets) if offsets is not None and len(offsets) else ({}, {})
     return Registration(
+        tile_shifts=shifts,
         transform=fit,
         tiles=tiles,
         residual_median_um=float(np.median(dist)) if len(dist) else float("nan"),
@@ -247,6 +258,39 @@ def _per_pair(
         columns=columns,
     )
     return fit, offsets, dist
+
+
+def _tile_shifts(offsets: pd.DataFrame) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Every pair's shift as its phenotype tile's plus its SBS tile's, by least squares.
+
+    Each stage move jitters once per tile, so a pair's shift is the sum of its two tiles'
+    jitters; weighted by the pair's matches, with the SBS tiles' shifts summing to zero
+    (only sums are observed).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import lsqr
+
+    p_ids = sorted(set(offsets.phenotype_tile))
+    s_ids = sorted(set(offsets.sbs_tile))
+    p_col = {t: k for k, t in enumerate(p_ids)}
+    s_col = {t: len(p_ids) + k for k, t in enumerate(s_ids)}
+    n = len(offsets)
+    weight = np.sqrt(offsets.n_pairs.to_numpy(float))
+    rows = np.concatenate([np.arange(n), np.arange(n), np.full(len(s_ids), n)])
+    cols = np.concatenate(
+        [offsets.phenotype_tile.map(p_col), offsets.sbs_tile.map(s_col), list(s_col.values())]
+    ).astype(int)
+    values = np.concatenate([weight, weight, np.ones(len(s_ids))])
+    design = coo_matrix((values, (rows, cols)), shape=(n + 1, len(p_ids) + len(s_ids))).tocsr()
+    solved = [
+        lsqr(design, np.append(weight * offsets[axis].to_numpy(float), 0.0))[0]
+        for axis in ("ty", "tx")
+    ]
+    both = np.stack(solved, axis=1)
+    return (
+        {t: both[p_col[t]] for t in p_ids},
+        {t: both[s_col[t]] for t in s_ids},
+    )
 
 
 def _group_means(values: np.ndarray, groups: np.ndarray, counts: np.ndarray) -> np.ndarray:

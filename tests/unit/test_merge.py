@@ -91,7 +91,8 @@ def test_a_tile_without_a_stage_position_is_said_and_the_others_merge(caplog) ->
             pheno.cells, pheno.metadata, sbs.cells, sbs.metadata, MergeParams(), where="A1"
         )
     assert "A1 SBS metadata: tiles 1 have no stage position" in caplog.text
-    assert 1 not in set(result.matches.sbs_tile) and len(result.matches) > 1000
+    unplaced = 1  # the SBS tile without a position
+    assert unplaced not in set(result.matches.sbs_tile) and len(result.matches) > 1000
     assert _score(result, pheno, sbs)[0] >= 0.99
     sbs.metadata["x_pos"] = np.nan
     with pytest.raises(InputFileError, match=r"A1 SBS metadata: expected stage positions"):

@@ -20,6 +20,7 @@ robust to the misses of either segmentation:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -45,17 +46,23 @@ class Registration:
     pair_offsets: pd.DataFrame  # phenotype_tile, sbs_tile, ty, tx, n_pairs
     tile_shifts: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] = ({}, {})
 
+    @cached_property
+    def _own_offsets(self) -> dict[tuple[int, int], tuple[float, float]]:
+        # looked up once per tile pair while matching: a dict, not a DataFrame index
+        o = self.pair_offsets
+        keys = zip(o.phenotype_tile.astype(int), o.sbs_tile.astype(int), strict=True)
+        values = zip(o.ty.astype(float), o.tx.astype(float), strict=True)
+        return dict(zip(keys, values, strict=True))
+
     def for_pair(self, phenotype_tile: int, sbs_tile: int) -> Similarity:
         """The transform of one tile pair: its own translation where it has one.
 
         A pair with too few cells of its own takes its phenotype tile's shift plus its SBS
         tile's, as the pairs that have enough tell them; failing that, the well's.
         """
-        key = (phenotype_tile, sbs_tile)
-        offsets = self.pair_offsets.set_index(["phenotype_tile", "sbs_tile"])
-        if key in offsets.index:
-            row = offsets.loc[key]
-            return replace(self.transform, ty=float(row.ty), tx=float(row.tx))
+        own = self._own_offsets.get((phenotype_tile, sbs_tile))
+        if own is not None:
+            return replace(self.transform, ty=own[0], tx=own[1])
         p_shift, s_shift = self.tile_shifts
         if phenotype_tile in p_shift and sbs_tile in s_shift:
             ty, tx = p_shift[phenotype_tile] + s_shift[sbs_tile]

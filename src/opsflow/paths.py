@@ -9,12 +9,12 @@ from __future__ import annotations
 __all__ = ["MODULES", "file_name", "stem"]
 
 #: The pipeline modules, in order; each writes under ``{root}/{module}/``.
-MODULES = ("preprocess", "sbs", "phenotype", "merge")
+MODULES = ("preprocess", "sbs", "phenotype", "merge", "aggregate")
 
 
 def stem(
     plate: str | int,
-    well: str,
+    well: str | None,
     tile: int | None = None,
     cycle: int | None = None,
 ) -> str:
@@ -23,7 +23,7 @@ def stem(
     Parameters
     ----------
     plate, well : str or int
-        Plate and well identifiers, written as given.
+        Plate and well identifiers, written as given; ``well`` None for per-plate outputs.
     tile, cycle : int, optional
         Omitted for per-well (tile) or per-tile (cycle) outputs.
 
@@ -33,8 +33,10 @@ def stem(
     'P-1_W-A1_T-3'
     >>> stem("1", "A1", cycle=2)
     'P-1_W-A1_C-2'
+    >>> stem("1", None)
+    'P-1'
     """
-    parts = [f"P-{plate}", f"W-{well}"]
+    parts = [f"P-{plate}"] + ([] if well is None else [f"W-{well}"])
     if tile is not None:
         parts.append(f"T-{tile}")
     if cycle is not None:
@@ -44,7 +46,7 @@ def stem(
 
 def file_name(
     plate: str | int,
-    well: str,
+    well: str | None,
     what: str,
     ext: str,
     *,

@@ -65,7 +65,7 @@ def test_synthetic_screen_config_is_valid_for_both_validators(small_screen) -> N
             False,
         ),
         ({"phenotype": {"omezarr_stages": ["align_sbs"]}}, "valid stages of phenotype are", False),
-        ({"all": {"modules": ["sbs", "aggregate"]}}, "unknown module 'aggregate'", False),
+        ({"all": {"modules": ["sbs", "aggregates"]}}, "unknown module 'aggregates'", False),
     ],
 )
 def test_bad_configuration_is_one_clear_sentence(data, message, schema_rejects) -> None:

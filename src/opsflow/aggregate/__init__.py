@@ -6,7 +6,13 @@ genes are summarised and tested against the controls, and montages show their ce
 """
 
 from opsflow.aggregate._hits import HIT_COLUMNS, call_hits, mann_whitney
-from opsflow.aggregate._montage import crop_cells, montage_channels, montage_figure, montage_step
+from opsflow.aggregate._montage import (
+    crop_cells,
+    montage_channels,
+    montage_figure,
+    montage_step,
+    montage_store,
+)
 from opsflow.aggregate._params import AggregateParams
 from opsflow.aggregate._stats import (
     feature_columns,
@@ -38,6 +44,7 @@ __all__ = [
     "montage_figure",
     "montage_picks",
     "montage_step",
+    "montage_store",
     "normalise",
     "quiet_anndata",
     "sgrna_table",

@@ -16,7 +16,7 @@ from skimage.segmentation import find_boundaries
 
 from opsflow.aggregate._params import AggregateParams
 
-__all__ = ["crop_cells", "montage_channels", "montage_figure", "montage_step"]
+__all__ = ["crop_cells", "montage_channels", "montage_figure", "montage_step", "montage_store"]
 
 _RGB = np.array([[1.0, 0.25, 1.0], [0.2, 1.0, 0.2], [0.3, 0.5, 1.0]])  # magenta, green, blue
 
@@ -117,3 +117,40 @@ def montage_step(
     crops, labels = crop_cells(picks, images, masks, size=p.montage_crop_px, channels=channels)
     names = [channel_names[c] for c in channels]
     return crops, labels, montage_figure(crops, labels, picks, names)
+
+
+def montage_store(
+    crops: np.ndarray,
+    labels: np.ndarray,
+    picks: pd.DataFrame,
+    metadata: Sequence[pd.DataFrame],
+    *,
+    p: AggregateParams,
+    channel_names: Sequence[str],
+) -> dict[str, Any]:
+    """What the OME-Zarr writer needs for a montage: cells on ``t``, masks as labels.
+
+    The pixel size is the median of the phenotype metadata. The ``cells`` labels hold
+    each crop's own cell only, as value ``t + 1``, whose properties name its gene, well,
+    tile and cell (a source label value can repeat across tiles; these cannot).
+    """
+    sizes = pd.concat(list(metadata))[["pixel_size_y", "pixel_size_x"]].to_numpy(float)
+    sizes = sizes[np.isfinite(sizes).all(axis=1) & (sizes > 0).all(axis=1)]
+    pixel = tuple(np.median(sizes, axis=0)) if len(sizes) else (1.0, 1.0)
+    names = [channel_names[c] for c in montage_channels(p, channel_names)]
+    picks = picks.reset_index(drop=True)
+    own = labels == picks["phenotype_cell"].to_numpy(np.int64)[:, None, None]
+    numbered = (own * np.arange(1, len(picks) + 1)[:, None, None]).astype(np.uint32)
+    properties = {
+        t + 1: {"gene": r.gene, "well": r.well, "tile": int(r.phenotype_tile),
+                "cell": int(r.phenotype_cell)}
+        for t, r in enumerate(picks.itertuples())
+    }  # fmt: skip
+    return {
+        "image": np.asarray(crops),
+        "axes": "tcyx",
+        "pixel_size": pixel,
+        "channel_labels": names,
+        "labels": {"cells": numbered},
+        "label_properties": {"cells": properties},
+    }

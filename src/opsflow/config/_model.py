@@ -18,6 +18,7 @@ from opsflow.config._moved import check_moved_keys
 from opsflow.errors import ConfigError, OpsflowError
 from opsflow.export import default_stages, stages_of
 from opsflow.io import ExportOptions
+from opsflow.aggregate import AggregateParams
 from opsflow.merge import MergeParams
 from opsflow.paths import MODULES
 from opsflow.phenotype import PhenotypeParams
@@ -176,6 +177,15 @@ class MergeSettings(MergeParams):
 
 
 @dataclass(frozen=True)
+class AggregateSettings(AggregateParams):
+    """Aggregate: per-gene phenotypes, hit calls and montages, per plate."""
+
+    omezarr_export_montages: bool = _help(
+        False, "Also write each plate's montage as an OME-Zarr store (cells on t)."
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -188,6 +198,9 @@ class Config:
         default_factory=PhenotypeSettings, metadata={"help": "Phenotype module."}
     )
     merge: MergeSettings = field(default_factory=MergeSettings, metadata={"help": "Merge module."})
+    aggregate: AggregateSettings = field(
+        default_factory=AggregateSettings, metadata={"help": "Aggregate module."}
+    )
 
     def __post_init__(self) -> None:
         # options that are valid alone but not together (shards need NGFF 0.5)

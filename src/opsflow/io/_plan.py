@@ -128,19 +128,27 @@ def _check_image(shape: tuple[int, ...], dtype: np.dtype, axes: str) -> None:
 
 
 def _label_source(mask: ArrayLike, image_shape: tuple[int, ...], axes: str, name: str) -> Any:
-    """Give a mask the parent's axes, non-spatial ones of size 1 (NGFF: same dimensions)."""
+    """Give a mask the parent's axes, channels of size 1 (NGFF: same dimensions).
+
+    A mask is either one plane for every time point (the image's spatial shape; its
+    other axes become size 1) or one per time point (``t`` kept, e.g. montage crops).
+    """
     dtype = np.dtype(mask.dtype)
     if dtype.kind not in "ui":
         raise OpsflowError(
             f"label image {name!r}: expected an integer mask, found dtype {dtype}; "
             "convert it with numpy.astype to an integer type first."
         )
-    spatial = tuple(n for a, n in zip(axes, image_shape, strict=True) if a in "zyx")
-    want = tuple(n if a in "zyx" else 1 for a, n in zip(axes, image_shape, strict=True))
-    if tuple(mask.shape) == want:
+    pairs = list(zip(axes, image_shape, strict=True))
+    spatial = tuple(n for a, n in pairs if a in "zyx")
+    want = tuple(n if a in "zyx" else 1 for a, n in pairs)
+    timed = tuple(n if a in "tzyx" else 1 for a, n in pairs)
+    if tuple(mask.shape) in (want, timed):
         return mask
     if tuple(mask.shape) == spatial:
         return np.asarray(mask).reshape(want)
+    if "t" in axes and tuple(mask.shape) == tuple(n for a, n in pairs if a in "tzyx"):
+        return np.asarray(mask).reshape(timed)
     raise OpsflowError(
         f"label image {name!r}: expected shape {spatial} (the image's spatial size), "
         f"found {tuple(mask.shape)}."

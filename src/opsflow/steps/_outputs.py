@@ -19,6 +19,7 @@ TILE = ("plate", "well", "tile")
 TILE_CYCLE = ("plate", "well", "tile", "cycle")
 WELL = ("plate", "well")
 WELL_CYCLE = ("plate", "well", "cycle")
+PLATE = ("plate",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +40,9 @@ class Output:
         Axes of an image (cycles on ``t``); None for tables.
     target
         Part of the module's ``all_{module}`` target (a final output of the module).
+    switch
+        A boolean configuration key (``section.key``) without which the output is no
+        target (an optional export).
     """
 
     key: str
@@ -50,12 +54,13 @@ class Output:
     ext: str = "tiff"
     axes: str | None = None
     target: bool = False
+    switch: str | None = None
 
     def pattern(self, root: str | Path) -> Path:
         """Path with ``{plate}``-style wildcards, e.g. ``.../P-{plate}_W-{well}__x.tiff``."""
         name = file_name(
             "{plate}",
-            "{well}",
+            "{well}" if "well" in self.wildcards else None,
             self.what,
             self.ext,
             tile="{tile}" if "tile" in self.wildcards else None,
@@ -67,6 +72,13 @@ class Output:
     def is_image(self) -> bool:
         """Whether the output is a TIFF image (else a table)."""
         return self.ext == "tiff"
+
+    def enabled(self, config: object) -> bool:
+        """Whether the configuration asks for this output (see ``switch``)."""
+        if self.switch is None:
+            return True
+        section, key = self.switch.split(".")
+        return bool(getattr(getattr(config, section), key))
 
 
 def _pre(key: str, folder: str, what: str, modality: str, **kw: object) -> Output:
@@ -96,6 +108,14 @@ _WELL_PARQUET = {"ext": "parquet", "folder": "parquets", "wildcards": WELL, "tar
 def _merge(key: str, what: str, **kw: str) -> Output:
     # modality "both": one file per well that both the SBS and the phenotype samples have
     return Output(key=key, module="merge", what=what, modality="both", **{**_WELL_PARQUET, **kw})
+
+
+def _agg(key: str, what: str, folder: str = "parquets", **kw: object) -> Output:
+    # one file per plate of the wells both modalities have
+    return Output(
+        key=key, module="aggregate", folder=folder, what=what, modality="both",
+        wildcards=PLATE, **{"ext": "parquet", "target": True, **kw},
+    )  # fmt: skip
 
 
 OUTPUTS: tuple[Output, ...] = (
@@ -176,6 +196,17 @@ OUTPUTS: tuple[Output, ...] = (
     _merge("merge_tile_pairs", "merge_tile_pairs"),
     _merge("merged_cells", "merged_cells"),
     _merge("merge_qc", "merge_qc", ext="png", folder="plots"),
+    # aggregate: per plate
+    _agg("gene_features", "gene_features"),
+    _agg("sgrna_features", "sgrna_features"),
+    _agg("hits", "hits"),
+    _agg("cells_anndata", "cells", folder="anndata", ext="h5ad"),
+    _agg("montage_picks", "montage_cells", target=False),
+    _agg("montage", "montage", folder="montages", ext="tiff", axes="tcyx"),
+    _agg("montage_labels", "montage_cells", folder="montages", ext="tiff", axes="tyx"),
+    _agg("montage_png", "montage", folder="plots", ext="png"),
+    _agg("montage_omezarr", "montage", folder="omezarr", ext="ome.zarr",
+         switch="aggregate.omezarr_export_montages"),  # fmt: skip
 )
 
 _BY_KEY = {o.key: o for o in OUTPUTS}

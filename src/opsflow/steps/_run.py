@@ -12,8 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from opsflow.aggregate import quiet_anndata
 from opsflow.errors import OpsflowError
-from opsflow.io import atomic_path, read_raw_image, read_tiff, write_tiff
+from opsflow.io import (
+    atomic_path,
+    read_raw_image,
+    read_tiff,
+    write_multiscale_omezarr,
+    write_tiff,
+)
 from opsflow.steps._files import read_table, step_log, write_table
 from opsflow.steps._outputs import get_output
 from opsflow.steps._table import STEPS, Step
@@ -33,7 +40,25 @@ def _lazy(key: str, paths: list[str]) -> Iterator[Any]:
         yield _read(key, path)
 
 
+class _Files(Mapping[Any, Any]):
+    """Files by wildcard value, each read when it is looked up (``gather="mapping"``)."""
+
+    def __init__(self, key: str, paths: Mapping[Any, str]) -> None:
+        self._key, self._paths = key, dict(paths)
+
+    def __getitem__(self, item: Any) -> Any:
+        return _read(self._key, self._paths[item])
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 def _load(key: str, value: Any, gather: str) -> Any:
+    if gather == "mapping":
+        return _Files(key, value)
     if isinstance(value, dict):
         return {k: _read(key, v) for k, v in value.items()}
     if isinstance(value, list):
@@ -48,6 +73,11 @@ def _write(key: str, path: str | os.PathLike[str], value: Any) -> None:
     elif output.ext == "png":  # a matplotlib figure (a QC plot)
         with atomic_path(path) as tmp:
             value.savefig(tmp, format="png", dpi=110)
+    elif output.ext == "h5ad":  # an AnnData of cells x features
+        with atomic_path(path) as tmp, quiet_anndata():
+            value.write_h5ad(tmp)
+    elif output.ext == "ome.zarr":  # the writer's arguments (it writes atomically itself)
+        write_multiscale_omezarr(output=path, **value)
     else:
         write_table(path, value)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from opsflow import merge, phenotype, preprocess, sbs
+from opsflow import aggregate, merge, phenotype, preprocess, sbs
 from opsflow.errors import lookup
 from opsflow.params import kwargs
 from opsflow.tables import combine_tiles
@@ -37,7 +37,9 @@ class Input:
         for the job's other wildcards, in numeric order (e.g. all cycles of a tile).
     gather
         How gathered files are passed: a ``list``, a ``dict`` by the gathered wildcard,
-        or ``lazy`` (an iterator that reads one file at a time, for whole wells).
+        ``lazy`` (an iterator that reads one file at a time, for whole wells) or
+        ``mapping`` (a dict-like that reads a file when it is looked up, for steps that
+        need a few tiles of many).
     cycle_index
         For a per-cycle output read by a per-tile step: which of the tile's cycles, from
         the configuration (e.g. the cycle whose field corrects the segmentation image).
@@ -45,7 +47,7 @@ class Input:
 
     key: str
     over: tuple[str, ...] = ()
-    gather: Literal["list", "dict", "lazy"] = "list"
+    gather: Literal["list", "dict", "lazy", "mapping"] = "list"
     cycle_index: Callable[[Any], int] | None = None
 
 
@@ -227,6 +229,52 @@ STEPS: tuple[Step, ...] = (
         mem_mb=4000,
     ),
 )  # fmt: skip
+
+_PLATE_CELLS = ("well", "tile")
+
+
+def _aggregate_params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
+    return {"plate": wc["plate"], "p": w.config.aggregate}
+
+
+def _montage_params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
+    return {"p": w.config.aggregate, "channel_names": w.config.phenotype.channel_names}
+
+
+AGGREGATE_STEPS: tuple[Step, ...] = (
+    Step(
+        name="aggregate",
+        kernel=aggregate.aggregate_step,
+        inputs=(Input("merged_cells", over=("well",), gather="lazy"),),
+        outputs=("gene_features", "sgrna_features", "hits", "cells_anndata", "montage_picks"),
+        params=_aggregate_params,
+        mem_mb=8000,
+    ),
+    Step(
+        name="montage",
+        kernel=aggregate.montage_step,
+        inputs=(
+            Input("montage_picks"),
+            Input("align_phenotype", over=_PLATE_CELLS, gather="mapping"),
+            Input("segment_phenotype_cells", over=_PLATE_CELLS, gather="mapping"),
+        ),
+        outputs=("montage", "montage_labels", "montage_png"),
+        params=_montage_params,
+    ),
+    Step(
+        name="montage_omezarr",
+        kernel=aggregate.montage_store,
+        inputs=(
+            Input("montage"),
+            Input("montage_labels"),
+            Input("montage_picks"),
+            Input("combine_metadata_phenotype", over=("well",)),
+        ),
+        outputs=("montage_omezarr",),
+        params=_montage_params,
+    ),
+)
+STEPS = STEPS + AGGREGATE_STEPS
 
 _BY_NAME = {s.name: s for s in STEPS}
 

@@ -127,7 +127,9 @@ class Workflow(StoresMixin):
 
     def module_targets(self, module: str) -> list[str]:
         """The final outputs of a module (``target`` rows of the outputs table)."""
-        keys = [o.key for o in OUTPUTS if o.module == module and o.target]
+        keys = [
+            o.key for o in OUTPUTS if o.module == module and o.target and o.enabled(self.config)
+        ]
         return [path for key in keys for path in self.targets(key)]
 
     def tile_cycles(self, wildcards: Wildcards) -> list[str]:
@@ -193,5 +195,5 @@ def _tile(wildcards: Wildcards) -> dict[str, str]:
 
 
 def _combo_key(combo: Mapping[str, str]) -> Any:
-    values = tuple(int(v) for v in combo.values())
+    values = tuple(int(v) if str(v).isdigit() else str(v) for v in combo.values())
     return values[0] if len(values) == 1 else values

@@ -2,6 +2,11 @@
 # threads and memory all come from the table; the rule only wires them for Snakemake.
 
 
+def _outputs(step):
+    # a store is a directory; Snakemake must know to create and remove it whole
+    return {k: directory(v) if v.endswith(".zarr") else v for k, v in WORKFLOW.step_outputs(step).items()}
+
+
 def _inputs(step):
     return lambda wildcards: WORKFLOW.flat_inputs(step, dict(wildcards.items()))
 
@@ -14,7 +19,7 @@ for _step in STEPS:
         input:
             unpack(_inputs(_step)),
         output:
-            **WORKFLOW.step_outputs(_step),
+            **_outputs(_step),
         log:
             WORKFLOW.log_pattern(_step),
         params:

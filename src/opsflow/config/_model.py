@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from opsflow.aggregate import AggregateParams
 from opsflow.config._fields import doc_rows, parse_dataclass, schema_for
 from opsflow.config._moved import check_moved_keys
 from opsflow.errors import ConfigError, OpsflowError
 from opsflow.export import default_stages, stages_of
 from opsflow.io import ExportOptions
-from opsflow.aggregate import AggregateParams
 from opsflow.merge import MergeParams
 from opsflow.paths import MODULES
 from opsflow.phenotype import PhenotypeParams

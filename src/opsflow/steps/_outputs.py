@@ -205,8 +205,13 @@ OUTPUTS: tuple[Output, ...] = (
     _agg("montage", "montage", folder="montages", ext="tiff", axes="tcyx"),
     _agg("montage_labels", "montage_cells", folder="montages", ext="tiff", axes="tyx"),
     _agg("montage_png", "montage", folder="plots", ext="png"),
-    _agg("montage_omezarr", "montage", folder="omezarr", ext="ome.zarr",
-         switch="aggregate.omezarr_export_montages"),  # fmt: skip
+    _agg(
+        "montage_omezarr",
+        "montage",
+        folder="omezarr",
+        ext="ome.zarr",
+        switch="aggregate.omezarr_export_montages",
+    ),
 )
 
 _BY_KEY = {o.key: o for o in OUTPUTS}

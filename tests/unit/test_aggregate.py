@@ -34,6 +34,7 @@ def _cells(rng: np.random.Generator, n_null: int = 40, per_gene: int = 60) -> pd
                 "plate": "1", "well": well, "gene_symbol_0": gene, "gene_symbol_1": "",
                 "cell_barcode_0": f"{gene}_bc", "cell_barcode_count_0": rng.integers(2, 9, n),
                 "cell_barcode_mapped_0": True, "cell_barcode_mapped_1": False,
+                "cell_barcode_count_1": 0,
                 "cell_COXIV_mean": coxiv, "cell_CENPA_foci_count": foci,
                 "nucleus_DAPI_mean": rng.normal(1000, 100, n) * gain,
                 "cell_centroid_y": rng.uniform(0, 100, n),
@@ -100,20 +101,23 @@ def test_normalise_centres_each_well_on_its_controls(caplog: pytest.LogCaptureFi
 def test_filter_cells_applies_every_rule() -> None:
     cells = pd.DataFrame({
         "plate": "1", "well": "A1", "phenotype_tile": 0,
-        "gene_symbol_0": ["G1", "G1", "G1", "G2", "G2", "G2"],
-        "gene_symbol_1": ["", "", "G3", "G2", "", ""],
-        "cell_barcode_mapped_0": [True, False, True, True, True, True],
-        "cell_barcode_mapped_1": [False, False, True, True, False, False],
-        "cell_barcode_count_0": [5, 5, 5, 5, 1, 5],
-        "distance_um": [0.1, 0.1, 0.1, 0.1, 0.1, 3.0],
-        "cell_bounds_0": [5, 5, 5, 5, 5, 0], "cell_bounds_1": 5,
-        "cell_bounds_2": [20, 20, 20, 20, 20, 100], "cell_bounds_3": [20, 20, 20, 20, 20, 90],
+        "gene_symbol_0": ["G1", "G1", "G1", "G2", "G2", "G2", "G1"],
+        "gene_symbol_1": ["", "", "G3", "G2", "", "", "G4"],
+        "cell_barcode_mapped_0": [True, False, True, True, True, True, True],
+        "cell_barcode_mapped_1": [False, False, True, True, False, False, True],
+        "cell_barcode_count_0": [5, 5, 5, 5, 1, 5, 5],
+        "cell_barcode_count_1": [0, 0, 3, 3, 0, 0, 1],
+        "distance_um": [0.1, 0.1, 0.1, 0.1, 0.1, 3.0, 0.1],
+        "cell_bounds_0": [5, 5, 5, 5, 5, 0, 5], "cell_bounds_1": 5,
+        "cell_bounds_2": [20, 20, 20, 20, 20, 100, 20],
+        "cell_bounds_3": [20, 20, 20, 20, 20, 90, 20],
     })  # fmt: skip
     kept = filter_cells(cells, AggregateParams(min_reads=2, max_distance_um=1.0))
-    # 1: unmapped, 2: two genes, 4: one read, 5: far and on the border; 3 is the same gene
-    assert kept["gene_symbol_1"].tolist() == ["", "G2"]
-    assert len(filter_cells(cells, AggregateParams(min_reads=1, single_gene=False,
-                                                   drop_border_cells=False))) == 5  # fmt: skip
+    # dropped: 1 unmapped, 2 a second gene with 3 reads, 4 one read, 5 far and on the
+    # border; kept: 3 (its second barcode is the same gene), 6 (one stray read of G4)
+    assert kept["gene_symbol_1"].tolist() == ["", "G2", "G4"]
+    lenient = AggregateParams(min_reads=1, single_gene=False, drop_border_cells=False)
+    assert len(filter_cells(cells, lenient)) == 6
 
 
 def test_aggregate_step_tables_and_anndata() -> None:

@@ -55,6 +55,8 @@ def mann_whitney(
     keep = ~np.isnan(x)
     x, group = x[keep], group[keep]
     c = np.sort(controls[~np.isnan(controls)])
+    if not len(c) or not len(x):  # nothing to compare (e.g. a feature NaN in every cell)
+        return np.full(n_groups, np.nan), np.full(n_groups, np.nan)
     n1 = np.bincount(group, minlength=n_groups).astype(np.float64)
     n2 = float(len(c))
     below = np.searchsorted(c, x, side="left")

@@ -24,7 +24,9 @@ class AggregateParams:
     )
     min_reads: int = _help(2, "Reads of a cell's top barcode for the cell to count.")
     single_gene: bool = _help(
-        True, "Drop cells whose second barcode maps to another gene than the first."
+        True,
+        "Drop cells whose second barcode maps to another gene than the first (with "
+        "min_reads reads or more: one stray read is noise).",
     )
     drop_border_cells: bool = _help(
         True, "Drop cells touching the edge of their phenotype tile (cut-off cells)."

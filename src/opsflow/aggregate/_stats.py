@@ -62,11 +62,11 @@ def filter_cells(cells: pd.DataFrame, p: AggregateParams) -> pd.DataFrame:
     Every rule's toll is logged, so a screen that loses most cells says where.
     """
     rules = {
-        "no mapped barcode": ~cells["cell_barcode_mapped_0"].fillna(False).astype(bool),
+        "no mapped barcode": ~cells["cell_barcode_mapped_0"],
         f"fewer than {p.min_reads} reads": cells["cell_barcode_count_0"].fillna(0) < p.min_reads,
     }
-    if p.single_gene:
-        second = cells["cell_barcode_mapped_1"].fillna(False).astype(bool)
+    if p.single_gene:  # a second barcode counts with as many reads as a first must have
+        second = cells["cell_barcode_mapped_1"] & (cells["cell_barcode_count_1"] >= p.min_reads)
         rules["two genes"] = second & (cells["gene_symbol_1"] != cells[GENE])
     if p.drop_border_cells:
         rules["on a tile border"] = _border(cells)

@@ -25,6 +25,14 @@ def merged_cells(
     keys = matches[["phenotype_tile", "phenotype_cell", "sbs_tile", "sbs_cell", "distance_um"]]
     out = keys.merge(pheno, on=["phenotype_tile", "phenotype_cell"], how="left")
     out = out.merge(sbs, on=["sbs_tile", "sbs_cell"], how="left")
+    # an SBS cell without reads has no calls row: no barcode, not mapped, no count
+    for column, dtype in sbs.dtypes.items():
+        if pd.api.types.is_bool_dtype(dtype):
+            out[column] = out[column].astype("boolean").fillna(False).astype(bool)
+        elif pd.api.types.is_integer_dtype(dtype):
+            out[column] = out[column].fillna(0).astype(dtype)
+        elif not pd.api.types.is_numeric_dtype(dtype):
+            out[column] = out[column].fillna("")
     first = ["plate", "well", *MATCH_COLUMNS]
     return out[[c for c in first if c in out] + [c for c in out if c not in first]]
 

@@ -180,7 +180,7 @@ class Workflow(StoresMixin):
             return self.path(item.key, base)
         combos = self.combos(output, base, item.over)
         paths = {_combo_key(c): self.path(item.key, {**base, **c}) for c in combos}
-        return paths if item.gather == "dict" else list(paths.values())
+        return paths if item.gather in ("dict", "mapping") else list(paths.values())
 
     # ------------------------------------------------------------------------ targets
     def all_targets(self) -> list[str]:

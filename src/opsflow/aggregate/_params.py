@@ -43,7 +43,7 @@ class AggregateParams:
     hit_q: float = _help(0.01, "Benjamini-Hochberg q-value under which a test is a hit.")
     montage_genes: int = _help(4, "Top-hit genes shown in the montages (the controls too).")
     montage_cells: int = _help(12, "Cells per gene in a montage.")
-    montage_crop_px: int = _help(64, "Side of a montage crop (phenotype pixels).")
+    montage_crop_px: int = _help(96, "Side of a montage crop (phenotype pixels).")
     montage_channels: tuple[str, ...] | None = _help(
         None, "Phenotype channels of the montages, at most 3 (RGB); null: the first 3."
     )

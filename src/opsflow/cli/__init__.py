@@ -1,4 +1,4 @@
-"""The ``opsflow`` command: export, validate, info, synth, demo.
+"""The ``opsflow`` command: run, check, export, validate, info, du, report, synth, demo.
 
 Commands only read arguments, call the library and report. Every opsflow error becomes
 one line on stderr and exit code 2; a store that fails validation exits 1.
@@ -15,6 +15,7 @@ from opsflow.cli._commands import (
     _add_export_parser,
     cmd_du,
     cmd_info,
+    cmd_report,
     cmd_synth,
     cmd_validate,
 )
@@ -76,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("du", help="disk use per stage, TIFF and OME-Zarr, under an output root")
     p.add_argument("root", help="the workflow's output root (all.root_fp)")
     p.set_defaults(func=cmd_du)
+
+    p = sub.add_parser("report", help="write the QC report (one HTML file) of a run")
+    p.add_argument("root", help="the workflow's output root (all.root_fp)")
+    p.add_argument("-o", "--output", help="the HTML file; default ROOT/qc_report.html")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("synth", help="write the synthetic screen with ground truth")
     p.add_argument("outdir")

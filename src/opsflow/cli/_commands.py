@@ -136,6 +136,17 @@ def cmd_du(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the QC report of a run (whatever outputs exist so far)."""
+    from opsflow.errors import InputFileError
+    from opsflow.report import write_report
+
+    if not Path(args.root).is_dir():
+        raise InputFileError(f"{args.root}: expected a workflow output root, found no folder.")
+    print(f"QC report: {write_report(args.root, args.output)}")
+    return 0
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     """Write the synthetic screen (raw inputs, config, ground truth)."""
     from opsflow.synth import SynthParams, write_screen

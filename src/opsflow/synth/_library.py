@@ -11,7 +11,7 @@ __all__ = ["make_library", "rng_for"]
 
 _STREAMS = {
     "library": 1, "layout": 2, "sbs": 3, "phenotype": 4, "illumination": 5, "stage": 6,
-    "well_layout": 7, "phenotype_stage": 8,
+    "well_layout": 7, "phenotype_stage": 8, "cell_phenotype": 9,
 }  # fmt: skip
 _SGRNA_LENGTH = 20
 

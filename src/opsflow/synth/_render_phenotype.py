@@ -98,15 +98,13 @@ def make_phenotype_tile(params: SynthParams, well: str, tile: int) -> PhenotypeT
         {layout.barcodes["gene_symbol_0"].iat[i], layout.barcodes["gene_symbol_1"].iat[i]}
         for i in range(n)
     ]
-    coxiv_level = rng.lognormal(0.0, 0.25, size=n)
+    coxiv_level, foci, wga_level = _cell_levels(params, layout, well, rng)
     coxiv_level *= np.array(
         [params.coxiv_fold if params.coxiv_gene in g else 1.0 for g in genes], dtype=float
     )
-    foci = rng.integers(params.cenpa_foci[0], params.cenpa_foci[1] + 1, size=n)
     foci += np.array(
         [params.cenpa_extra_foci if params.cenpa_gene in g else 0 for g in genes], dtype=np.int64
     )
-    wga_level = rng.lognormal(0.0, 0.2, size=n)
 
     nuclei, cells = raster.nuclei, raster.cells
     clean = np.empty((4, *canvas), dtype=np.float32)
@@ -152,6 +150,28 @@ def make_phenotype_tile(params: SynthParams, well: str, tile: int) -> PhenotypeT
         cell_values=cell_values,
         illumination=illumination,
     )
+
+
+def _cell_levels(
+    params: SynthParams, layout: Layout, well: str, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COXIV level, CENPA foci and WGA level of each cell of a layout, before gene effects.
+
+    In the tile geometry a cell is seen once and its values come from the tile's stream.
+    In the well geometry a cell can be seen by several phenotype tiles, so its values
+    belong to the cell: drawn once per well, in well-cell order, each quantity from its
+    own stream (so the value of well cell ``i`` is the same whatever the tile).
+    """
+    n = layout.n
+    if layout.ids is None:
+        coxiv = rng.lognormal(0.0, 0.25, size=n)
+        foci = rng.integers(params.cenpa_foci[0], params.cenpa_foci[1] + 1, size=n)
+        return coxiv, foci, rng.lognormal(0.0, 0.2, size=n)
+    size = int(layout.ids.max()) + 1 if n else 0
+    streams = [rng_for(params, "cell_phenotype", well, tile=k) for k in range(3)]
+    coxiv = streams[0].lognormal(0.0, 0.25, size=size)[layout.ids]
+    foci = streams[1].integers(params.cenpa_foci[0], params.cenpa_foci[1] + 1, size=size)
+    return coxiv, foci[layout.ids], streams[2].lognormal(0.0, 0.2, size=size)[layout.ids]
 
 
 def _cell_values(

@@ -27,7 +27,9 @@ demo: $(STAMP)
 	$(VENV)/bin/opsflow demo
 
 # Everything: lint, layer contracts, unit and integration tiers, doctests (what CI runs).
+# Headless Chromium (Debian's package) is installed first for the QC report's browser test.
 test: lint
+	bash scripts/install_chromium.sh
 	$(PY) -m pytest -q
 
 # The unit tier and doctests only, for development (well under a minute).

@@ -81,8 +81,14 @@ def match_cells(
     registration: Registration,
     *,
     max_distance_um: float,
+    loose_distance_um: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Matches (one row per kept phenotype cell) and the quality of every tile pair.
+
+    A pair without a translation of its own (too few cells in its overlap) is placed by
+    its tiles' shifts, which can be off by the stage jitter of both acquisitions; its
+    cells are matched within ``loose_distance_um`` (default ``max_distance_um``): mutual
+    nearest neighbours stay unambiguous well below the spacing of the nuclei.
 
     ``pheno`` and ``sbs`` have ``tile, cell, y_um, x_um, border_um`` (stage µm, and the
     distance to the cell's own tile border).
@@ -99,7 +105,9 @@ def match_cells(
         moved = transform.apply(p[["y_um", "x_um"]].to_numpy(float))
         inside = _inside(moved, boxes.loc[s_tile])
         s_points = s[["y_um", "x_um"]].to_numpy(float)
-        i, j, dist = mutual_pairs(moved, cKDTree(s_points), max_distance_um)
+        own = registration.has_own_offset(p_tile, s_tile)
+        radius = max_distance_um if own or loose_distance_um is None else loose_distance_um
+        i, j, dist = mutual_pairs(moved, cKDTree(s_points), radius)
         found.append(
             pd.DataFrame(
                 {

@@ -54,6 +54,10 @@ class Registration:
         values = zip(o.ty.astype(float), o.tx.astype(float), strict=True)
         return dict(zip(keys, values, strict=True))
 
+    def has_own_offset(self, phenotype_tile: int, sbs_tile: int) -> bool:
+        """Whether a tile pair had cells enough for a translation of its own."""
+        return (phenotype_tile, sbs_tile) in self._own_offsets
+
     def for_pair(self, phenotype_tile: int, sbs_tile: int) -> Similarity:
         """The transform of one tile pair: its own translation where it has one.
 

@@ -88,13 +88,17 @@ def cell_positions(
     )
 
 
-def _max_distance(params: MergeParams, registration: Registration, sbs: pd.DataFrame) -> float:
-    if params.max_distance_um is not None:
-        return float(params.max_distance_um)
+def _max_distance(
+    params: MergeParams, registration: Registration, sbs: pd.DataFrame
+) -> tuple[float, float]:
+    """Match radius of pairs with their own translation, and of those without (loose)."""
     points = sbs[["y_um", "x_um"]].to_numpy(float)
     spacing = np.median(cKDTree(points).query(points, k=2)[0][:, 1]) if len(points) > 2 else 10.0
+    if params.max_distance_um is not None:
+        return float(params.max_distance_um), float(params.max_distance_um)
     p90 = registration.residual_p90_um if np.isfinite(registration.residual_p90_um) else 1.0
-    return float(max(1.0, min(5 * p90, spacing / 2)))
+    tight = float(max(1.0, min(5 * p90, spacing / 2)))
+    return tight, float(max(tight, spacing / 3))
 
 
 def merge_well(
@@ -137,10 +141,11 @@ def merge_well(
     s_boxes = tile_boxes(s_frames)
     pairs = overlapping_pairs(tile_boxes(p_frames, registration.transform), s_boxes)
     registration = refine_pairs(registration, pheno, sbs, pairs, vote_bin_um=params.vote_bin_um)
-    distance = _max_distance(params, registration, sbs)
+    distance, loose = _max_distance(params, registration, sbs)
     matches, quality = match_cells(
-        pheno, sbs, pairs, s_boxes, registration, max_distance_um=distance
-    )
+        pheno, sbs, pairs, s_boxes, registration, max_distance_um=distance,
+        loose_distance_um=loose,
+    )  # fmt: skip
     judged = quality["n_phenotype_cells"] >= _MIN_CELLS_TO_JUDGE
     poor = judged & (
         (quality["matched_fraction"] < params.min_matched_fraction)

@@ -153,6 +153,21 @@ def _merge_summary(screen: Workflow, n_phenotype: int) -> str:
     )
 
 
+def _aggregate_summary(screen: Workflow) -> str:
+    """The demo's line on the hits: the strongest feature of every gene called."""
+    import pandas as pd
+
+    from opsflow.report import REPORT_NAME
+
+    hits = pd.concat(pd.read_parquet(p) for p in screen.targets("hits"))
+    called = hits[hits["hit"]].sort_values(["rank", "q_value"]).drop_duplicates("gene")
+    shown = ", ".join(f"{r.gene} ({r.feature}, q {r.q_value:.1g})" for r in called.itertuples())
+    return (
+        f"hit genes (q < {screen.config.aggregate.hit_q}): {len(called)}: {shown or 'none'}\n"
+        f"QC report:                 {screen.root / REPORT_NAME}"
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Synthetic screen -> the whole workflow with every export on -> validated stores.
 
@@ -210,6 +225,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"phenotype cells measured:  {len(phenotype)} ({phenotype.shape[1]} features each)")
     if "merge" in settings.all.modules:
         print(_merge_summary(screen, len(phenotype)))
+    if "aggregate" in settings.all.modules:
+        print(_aggregate_summary(screen))
     print(
         f"OME-Zarr stores:           {len(stores)} "
         f"({'all valid' if not invalid else f'{len(invalid)} INVALID'}), "

@@ -32,6 +32,7 @@ from opsflow.cli import main
 from opsflow.config import load_config
 from opsflow.export import STAGES
 from opsflow.io import validate_store
+from opsflow.report import REPORT_NAME
 from opsflow.synth import SynthParams, write_screen
 
 PARAMS = SynthParams(seed=0, wells=("A1",), tiles_per_well=2, n_cycles=9, sbs_tile_shape=(256, 256))
@@ -292,7 +293,8 @@ def _files(root: Path, skip: Callable[[Path], bool] = lambda rel: False) -> list
 
 
 def _not_export_or_bookkeeping(rel: Path) -> bool:
-    return "omezarr" in rel.parts or rel.parts[0] in ("logs", ".snakemake")
+    # the QC report shows the stores: it differs with exports on, and is rebuilt with them
+    return "omezarr" in rel.parts or rel.parts[0] in ("logs", ".snakemake", REPORT_NAME)
 
 
 def _sha256(path: Path) -> str:
@@ -300,10 +302,10 @@ def _sha256(path: Path) -> str:
 
 
 def _mtimes(root: Path) -> dict[Path, int]:
-    """mtime (ns) of every file under ``root`` except logs."""
+    """mtime (ns) of every file under ``root`` except logs and the QC report of the run."""
     return {
         rel: (root / rel).stat().st_mtime_ns
-        for rel in _files(root, lambda rel: rel.parts[0] == "logs")
+        for rel in _files(root, lambda rel: rel.parts[0] in ("logs", REPORT_NAME))
     }
 
 

@@ -48,10 +48,10 @@ def _store_section(root: Path) -> list[str]:
     if not stores:
         return []
     out = ["<h2>OME-Zarr stores</h2>", "<p>Open one in napari with "
-           "<code>napari --plugin napari-ome-zarr STORE</code>, or serve the folder "
-           "(<code>python -m http.server</code> in it) and open "
-           "<code>https://hms-dbmi.github.io/vizarr/?source=http://localhost:8000/STORE"
-           "</code>.</p>"]  # fmt: skip
+           "<code>napari --plugin napari-ome-zarr STORE</code>, or in the browser: serve "
+           f"the output root with <code>npx http-server --cors -p 8000 {html.escape(str(root))}"
+           "</code> and open <code>https://hms-dbmi.github.io/vizarr/?source="
+           "http://localhost:8000/STORE</code> (STORE as captioned).</p>"]  # fmt: skip
     for store in stores:
         thumb = store_thumbnail(store)
         rel = store.relative_to(root)

@@ -99,7 +99,6 @@ def normalise(cells: pd.DataFrame, features: list[str], controls: tuple[str, ...
     every well on its own controls removes them. A well without control cells is
     centred on all its cells instead, said in the log. Constant features become NaN.
     """
-    out = cells.copy()
     values = cells[features].to_numpy(dtype=np.float64)
     normed = np.empty_like(values)
     is_control = cells[GENE].isin(controls).to_numpy()
@@ -114,8 +113,8 @@ def normalise(cells: pd.DataFrame, features: list[str], controls: tuple[str, ...
         with np.errstate(invalid="ignore", divide="ignore"):
             centre, spread = _scale(values[index], reference)
             normed[index] = (values[index] - centre) / spread
-    out[features] = normed.astype(np.float32)
-    return out
+    scaled = pd.DataFrame(normed.astype(np.float32), columns=features, index=cells.index)
+    return pd.concat([cells.drop(columns=features), scaled], axis=1)[list(cells.columns)]
 
 
 def _aggregate(cells: pd.DataFrame, features: list[str], by: list[str]) -> pd.DataFrame:

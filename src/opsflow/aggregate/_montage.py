@@ -56,12 +56,13 @@ def crop_cells(
     crops = np.zeros((len(picks), len(channels), size, size), dtype=np.uint16)
     labels = np.zeros((len(picks), size, size), dtype=np.uint32)
     for (well, tile), rows in picks.groupby(["well", "phenotype_tile"], sort=False):
-        image, mask = images[(str(well), int(tile))], masks[(str(well), int(tile))]
+        image = images[(str(well), int(tile))][list(channels)]  # one copy per tile
+        mask = masks[(str(well), int(tile))]
         crops = crops.astype(np.result_type(crops.dtype, image.dtype), copy=False)
         for i, row in zip(rows.index, rows.itertuples(), strict=True):
             ys, yd = _window(row.cell_centroid_y, size, image.shape[-2])
             xs, xd = _window(row.cell_centroid_x, size, image.shape[-1])
-            crops[i, :, yd, xd] = image[list(channels)][:, ys, xs]
+            crops[i, :, yd, xd] = image[:, ys, xs]
             labels[i, yd, xd] = mask[ys, xs]
     return crops, labels
 

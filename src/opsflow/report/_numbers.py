@@ -19,32 +19,37 @@ def outputs_of(root: Path, key: str) -> list[Path]:
     return sorted(pattern.parent.glob(re.sub(r"\{[a-z]+\}", "*", pattern.name)))
 
 
-def _read_all(root: Path, key: str) -> pd.DataFrame:
-    tables = [pd.read_parquet(p) for p in outputs_of(root, key)]
+def _read_all(root: Path, key: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every file of an output, only ``columns`` of it (the report reads whole screens)."""
+    tables = [pd.read_parquet(p, columns=columns) for p in outputs_of(root, key)]
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+_KEYS = ["plate", "well", "tile"]
+_CELLS = [*_KEYS, "cell", "cell_barcode_mapped_0", "cell_barcode_count"]
 
 
 def tile_numbers(root: Path) -> pd.DataFrame:
     """Per SBS tile: cells, mapped fraction, reads per cell, reads (peaks called)."""
-    cells, reads = _read_all(root, "combine_cells"), _read_all(root, "combine_reads")
+    cells = _read_all(root, "combine_cells", _CELLS)
+    reads = _read_all(root, "combine_reads", _KEYS)
     if cells.empty:
         return pd.DataFrame()
-    keys = ["plate", "well", "tile"]
-    table = cells.groupby(keys).agg(
+    table = cells.groupby(_KEYS).agg(
         cells=("cell", "size"),
         mapping_rate=("cell_barcode_mapped_0", "mean"),
         reads_per_cell=("cell_barcode_count", "median"),
     )
     if not reads.empty:
-        table["reads"] = reads.groupby(keys).size()
+        table["reads"] = reads.groupby(_KEYS).size()
     return table.reset_index()
 
 
 def well_numbers(root: Path) -> pd.DataFrame:
     """Per well: SBS and phenotype cells, mapping rate, merge rate and residuals."""
-    sbs = _read_all(root, "combine_cells")
-    phenotype = _read_all(root, "combine_phenotype_minimal")
-    merged = _read_all(root, "merge")
+    sbs = _read_all(root, "combine_cells", _CELLS)
+    phenotype = _read_all(root, "combine_phenotype_minimal", ["plate", "well"])
+    merged = _read_all(root, "merge", ["plate", "well"])
     transform = _read_all(root, "merge_transform")
     keys = ["plate", "well"]
     parts = []

@@ -15,6 +15,7 @@ from opsflow.cli._commands import (
     _add_export_parser,
     cmd_du,
     cmd_info,
+    cmd_paramsearch,
     cmd_report,
     cmd_synth,
     cmd_validate,
@@ -82,6 +83,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("root", help="the workflow's output root (all.root_fp)")
     p.add_argument("-o", "--output", help="the HTML file; default ROOT/qc_report.html")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "paramsearch", help="segment one image with several settings; all masks in one store"
+    )
+    p.add_argument("image", help="what the segment step takes: the illumination-corrected "
+                   "SBS TIFF or the aligned phenotype TIFF (or a store)")  # fmt: skip
+    p.add_argument("--configfile", required=True, help="the workflow configuration")
+    p.add_argument("--modality", choices=["sbs", "phenotype"], default="phenotype")
+    p.add_argument("--set", action="append", required=True, metavar="KEY=V1,V2",
+                   help="a segmentation setting and the values to try (repeatable)")  # fmt: skip
+    p.add_argument("--pixel-size", type=float, nargs=2, default=(1.0, 1.0), metavar=("Y", "X"))
+    p.add_argument("-o", "--output", help="the store (default IMAGE__segmentation_search)")
+    p.set_defaults(func=cmd_paramsearch)
 
     p = sub.add_parser("synth", help="write the synthetic screen with ground truth")
     p.add_argument("outdir")

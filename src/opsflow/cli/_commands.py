@@ -147,6 +147,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_paramsearch(args: argparse.Namespace) -> int:
+    """Segment one image with every combination of --set values; one store of all masks."""
+    import yaml
+
+    from opsflow.config import load_config
+    from opsflow.export import parse_setting, segmentation_search
+    from opsflow.io import read_image
+
+    config_path = Path(args.configfile)
+    config = load_config(yaml.safe_load(config_path.read_text()), base_dir=config_path.parent)
+    params = getattr(config, args.modality)
+    grid = dict(parse_setting(text) for text in args.set)
+    image = Path(args.image)
+    output = args.output or f"{image.name.split('.')[0]}__segmentation_search.ome.zarr"
+    table = segmentation_search(
+        read_image(image), output, modality=args.modality, params=params, grid=grid,
+        channel_names=params.channel_names, pixel_size=args.pixel_size,
+    )  # fmt: skip
+    print(table.to_string(index=False))
+    print(f"masks of every setting: napari --plugin napari-ome-zarr {output}")
+    return 0
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     """Write the synthetic screen (raw inputs, config, ground truth)."""
     from opsflow.synth import SynthParams, write_screen

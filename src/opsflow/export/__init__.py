@@ -2,6 +2,7 @@
 
 from opsflow.export._export import export_mosaic, export_stage, pixel_size_from_metadata
 from opsflow.export._mosaic import Mosaic, TilePlacement, label_offsets, place_tiles
+from opsflow.export._paramsearch import parse_setting, segmentation_grid, segmentation_search
 from opsflow.export._stages import (
     STAGES,
     Channels,
@@ -13,6 +14,9 @@ from opsflow.export._stages import (
 )
 
 __all__ = [
+    "parse_setting",
+    "segmentation_grid",
+    "segmentation_search",
     "STAGES",
     "Channels",
     "Mosaic",

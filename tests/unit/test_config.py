@@ -66,6 +66,8 @@ def test_synthetic_screen_config_is_valid_for_both_validators(small_screen) -> N
         ),
         ({"phenotype": {"omezarr_stages": ["align_sbs"]}}, "valid stages of phenotype are", False),
         ({"all": {"modules": ["sbs", "aggregates"]}}, "unknown module 'aggregates'", False),
+        ({"aggregate": {"montage_channels": ["GFP"]}}, "['GFP'] are not among", False),
+        ({"aggregate": {"hit_q": 1.5}}, "aggregate.hit_q must lie in (0, 1)", False),
     ],
 )
 def test_bad_configuration_is_one_clear_sentence(data, message, schema_rejects) -> None:

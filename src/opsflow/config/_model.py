@@ -260,6 +260,13 @@ def load_config(data: Mapping[str, Any] | None, *, base_dir: str | Path | None =
             raise ConfigError(
                 f"all.modules: unknown module {module!r}; valid modules are {', '.join(MODULES)}."
             )
+    shown = config.aggregate.montage_channels or ()
+    missing = [c for c in shown if c not in config.phenotype.channel_names]
+    if missing:
+        raise ConfigError(
+            f"aggregate.montage_channels: {missing} are not among phenotype.channel_names "
+            f"{list(config.phenotype.channel_names)}."
+        )
     if base_dir is None:
         return config
     base = Path(base_dir)

@@ -26,7 +26,8 @@ REPORT_NAME = "qc_report.html"
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:80em;color:#222}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ccc;
 padding:.2em .5em;text-align:right}th{background:#eee}figure{display:inline-block;
-margin:.4em;text-align:center;font-size:.8em}code{background:#f4f4f4;padding:.1em .3em}
+margin:.4em;text-align:center;font-size:.8em;width:22em;vertical-align:top}
+figcaption{word-break:break-all}code{background:#f4f4f4;padding:.1em .3em}
 img{max-width:100%}"""
 
 

@@ -40,8 +40,17 @@ def _img(uri: str, alt: str) -> str:
 
 
 def _stores(root: Path) -> list[Path]:
-    found = sorted(root.glob("*/omezarr/**/*.ome.zarr"))
-    return [s for s in found if not any(p.suffix == ".zarr" for p in s.parents)]
+    """Every store under ``{module}/omezarr/``, not looking inside any store.
+
+    A plate holds thousands of chunk directories; a recursive glob would visit them all.
+    """
+    found = []
+    for base in sorted(root.glob("*/omezarr")):
+        for folder, dirs, _ in os.walk(base):
+            stores = [d for d in dirs if d.endswith(".zarr")]
+            found += [Path(folder) / d for d in stores]
+            dirs[:] = [d for d in dirs if not d.endswith(".zarr")]
+    return sorted(found)
 
 
 def _store_section(root: Path) -> list[str]:

@@ -79,6 +79,18 @@ class AllSettings:
         "plate: one NGFF HCS plate store per stage and plate, a field per tile; tiles: one "
         "store per tile.",
     )
+    compute_format: Literal["tiff", "omezarr"] = _help(
+        "tiff",
+        "Format the steps write their images in. omezarr: every image checkpoint is a "
+        "store (one per tile, at the tiles layout's paths; plates link those as fields), "
+        "no TIFF is written and the export jobs have nothing to do.",
+    )
+    keep_tiff: tuple[str, ...] | None = _help(
+        None,
+        "With compute_format tiff: the image outputs (e.g. align_sbs, "
+        "segment_phenotype_cells) whose TIFFs stay; the others are deleted once the "
+        "jobs that read them are done. null keeps every TIFF.",
+    )
 
 
 @dataclass(frozen=True)
@@ -154,7 +166,19 @@ class PreprocessSettings(OmeZarrSettings):
 
 
 @dataclass(frozen=True)
-class SbsSettings(OmeZarrSettings, SbsParams):
+class InputFormat:
+    """Where a module's steps read the images of its modality from."""
+
+    input_format: Literal["tiff", "omezarr"] = _help(
+        "tiff",
+        "omezarr: the steps read this modality's images from the exported stores (level "
+        "0, only the chunks they need), which are then exported whatever omezarr_export "
+        "says.",
+    )
+
+
+@dataclass(frozen=True)
+class SbsSettings(OmeZarrSettings, InputFormat, SbsParams):
     """SBS steps, segmentation and exports."""
 
     def __post_init__(self) -> None:
@@ -163,7 +187,7 @@ class SbsSettings(OmeZarrSettings, SbsParams):
 
 
 @dataclass(frozen=True)
-class PhenotypeSettings(OmeZarrSettings, PhenotypeParams):
+class PhenotypeSettings(OmeZarrSettings, InputFormat, PhenotypeParams):
     """Phenotype steps, segmentation and exports."""
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from opsflow.export._stages import (
     channel_labels,
     default_stages,
     get_stage,
+    home_stage,
     stages_of,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "export_mosaic",
     "export_stage",
     "get_stage",
+    "home_stage",
     "label_offsets",
     "place_tiles",
     "pixel_size_from_metadata",

@@ -15,10 +15,8 @@ from opsflow.export._stages import Stage, channel_labels
 from opsflow.io import (
     ArrayLike,
     ExportOptions,
-    export_tiff_to_omezarr,
-    image_info,
     ngff_view,
-    open_tiff,
+    open_image,
     write_multiscale_omezarr,
 )
 
@@ -26,13 +24,15 @@ __all__ = ["export_mosaic", "export_stage", "pixel_size_from_metadata"]
 
 
 def pixel_size_from_metadata(
-    metadata: str | os.PathLike[str], *, tile: int | None = None
+    metadata: str | os.PathLike[str] | pd.DataFrame, *, tile: int | None = None
 ) -> tuple[float, float]:
-    """Pixel size (y, x) in micrometres from a preprocess metadata parquet.
+    """Pixel size (y, x) in micrometres from a preprocess metadata parquet (or table).
 
     The tile's own row where ``tile`` is given, else the well's median: every tile of a
     well is taken with one objective, so the median is robust to one odd file.
     """
+    if isinstance(metadata, pd.DataFrame):
+        return _pixel_size(metadata, tile, "the metadata table")
     path = Path(metadata)
     try:
         table = pd.read_parquet(path, columns=["tile", "pixel_size_y", "pixel_size_x"])
@@ -43,22 +43,26 @@ def pixel_size_from_metadata(
             f"{path}: expected a metadata parquet with tile, pixel_size_y and pixel_size_x "
             f"columns, found {exc}."
         ) from exc
+    return _pixel_size(table, tile, str(path))
+
+
+def _pixel_size(table: pd.DataFrame, tile: int | None, where: str) -> tuple[float, float]:
     if tile is not None and (table["tile"] == tile).any():
         table = table[table["tile"] == tile]
     sizes = table[["pixel_size_y", "pixel_size_x"]].to_numpy(dtype=float)
     sizes = sizes[np.isfinite(sizes).all(axis=1) & (sizes > 0).all(axis=1)]
     if len(sizes) == 0:
-        raise InputFileError(f"{path}: expected positive pixel sizes, found none.")
+        raise InputFileError(f"{where}: expected positive pixel sizes, found none.")
     y, x = np.median(sizes, axis=0)
     return float(y), float(x)
 
 
 def export_stage(
     stage: Stage,
-    image: str | os.PathLike[str],
+    image: str | os.PathLike[str] | ArrayLike,
     output: str | os.PathLike[str],
     *,
-    masks: Mapping[str, str | os.PathLike[str]] | None = None,
+    masks: Mapping[str, str | os.PathLike[str] | ArrayLike] | None = None,
     channel_names: Sequence[str],
     base_channels: Sequence[str] = (),
     pixel_size: tuple[float, float] = (1.0, 1.0),
@@ -66,35 +70,50 @@ def export_stage(
     name: str | None = None,
     workers: int | None = None,
 ) -> Path:
-    """Export one stage's TIFF (and its masks) as a store, named and labelled per registry.
+    """Write one stage's store (or plate field): its image and masks, named per registry.
 
-    ``options`` has no default on purpose: a stage export always follows the module's
-    configured settings (``Config.export_options``), never silently the library's.
+    ``image`` and ``masks`` are files (TIFF or OME-Zarr: an export) or arrays (a step
+    that writes its images as OME-Zarr itself). ``options`` has no default on purpose: a
+    stage store always follows the module's configured settings
+    (``Config.export_options``), never silently the library's.
     """
-    info = image_info(image)
-    if len(info.shape) != len(stage.axes):
-        raise InputFileError(
-            f"{image}: stage {stage.name} expects a {stage.axes.upper()} image, "
-            f"found shape {info.shape}."
-        )
-    n_channels = info.shape[stage.axes.index("c")] if "c" in stage.axes else 1
+    source = _opened(image, stage.axes, strict=True)
+    view, axes = ngff_view(source, source_axes=stage.axes)
+    n_channels = view.shape[axes.index("c")]
     labels = channel_labels(
-        stage,
-        n_channels,
-        channel_names=channel_names,
-        base_channels=base_channels,
+        stage, n_channels, channel_names=channel_names, base_channels=base_channels
     )
-    return export_tiff_to_omezarr(
-        image,
+    planes = {k: _plane(_opened(m, "yx"), len(axes) - 2) for k, m in (masks or {}).items()}
+    return write_multiscale_omezarr(
+        view,
         output,
+        axes=axes,
         pixel_size=pixel_size,
         options=options,
         channel_labels=labels,
-        labels=dict(masks or {}),
-        axes=stage.axes,
+        labels=planes,
         name=name,
         workers=workers,
     )
+
+
+def _opened(
+    image: str | os.PathLike[str] | ArrayLike, axes: str, *, strict: bool = False
+) -> ArrayLike:
+    """A file opened lazily with the given axes, or an array checked against them.
+
+    ``strict``: a TIFF must have exactly those dimensions (a store may add size-1 axes).
+    """
+    if isinstance(image, str | os.PathLike):
+        view = open_image(image, axes=axes)
+        if strict and view.info.format == "tiff" and len(view.info.shape) != len(axes):
+            raise InputFileError(
+                f"{image}: expected a {axes.upper()} image, found shape {view.info.shape}."
+            )
+        return view
+    if len(image.shape) != len(axes):
+        raise InputFileError(f"expected a {axes.upper()} image, found shape {tuple(image.shape)}.")
+    return image
 
 
 def export_mosaic(
@@ -117,7 +136,7 @@ def export_mosaic(
     """
     table = pd.read_parquet(metadata)
     pixel_size = pixel_size_from_metadata(metadata)
-    sources = {t: open_tiff(p) for t, p in images.items()}
+    sources = {t: open_image(p, axes=stage.axes) for t, p in images.items()}
     shapes = {t: tuple(s.shape[-2:]) for t, s in sources.items()}
     placements = place_tiles(table, shapes, pixel_size, where=str(metadata))
     first = next(iter(images.values()))
@@ -125,7 +144,7 @@ def export_mosaic(
     n_channels = view.shape[axes.index("c")]
     labels, properties = {}, {}
     for lname, paths in (masks or {}).items():
-        tiles = [open_tiff(paths[t]) for t in images]
+        tiles = [open_image(paths[t], axes="yx") for t in images]
         maxima = [int(np.max(_plane(m)[:, :], initial=0)) for m in tiles]
         offsets = label_offsets(maxima)
         planes = [_plane(m, len(axes) - 2) for m in tiles]

@@ -21,6 +21,7 @@ __all__ = [
     "channel_labels",
     "default_stages",
     "get_stage",
+    "home_stage",
     "stages_of",
 ]
 
@@ -256,6 +257,30 @@ def get_stage(name: str) -> Stage:
         raise ConfigError(
             f"unknown OME-Zarr stage {name!r}; valid stages are {', '.join(_BY_NAME)}."
         ) from None
+
+
+def _homes() -> dict[str, tuple[Stage, str | None]]:
+    homes: dict[str, tuple[Stage, str | None]] = {}
+    for stage in STAGES:
+        for label, key in stage.labels:
+            homes.setdefault(key, (stage, label))
+        if not stage.labels:
+            homes.setdefault(stage.image, (stage, None))
+    return homes
+
+
+_HOMES = _homes()
+
+
+def home_stage(key: str) -> tuple[Stage, str | None] | None:
+    """The stage whose store holds an image output, and its label name for a mask.
+
+    An image lives in the store of the stage that shows it alone (``align_phenotype``
+    in ``aligned``), a mask as a label image of the stage that adds it
+    (``segment_phenotype_cells`` as ``cells`` of ``segmentation``). None for images no
+    stage exports (the montages).
+    """
+    return _HOMES.get(key)
 
 
 def stages_of(module: str) -> tuple[Stage, ...]:

@@ -25,9 +25,10 @@ from opsflow.io._raw import (
     read_raw_tiff,
 )
 from opsflow.io._raw_header import RawHeader, read_raw_header
-from opsflow.io._reader import ImageInfo, image_info, is_omezarr, read_image
+from opsflow.io._reader import ImageInfo, image_info, is_omezarr
 from opsflow.io._tiff import open_tiff, read_tiff, write_tiff
 from opsflow.io._validate import validate_store
+from opsflow.io._view import ImageView, open_image, read_image
 from opsflow.io._writer import ArrayLike, write_multiscale_omezarr
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "PlateFormat",
     "ExportOptions",
     "ImageInfo",
+    "ImageView",
     "RawHeader",
     "RawImage",
     "atomic_path",
@@ -48,6 +50,7 @@ __all__ = [
     "is_omezarr",
     "is_plate",
     "ngff_view",
+    "open_image",
     "open_tiff",
     "plate_fields",
     "plate_format",

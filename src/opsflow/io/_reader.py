@@ -18,7 +18,16 @@ import zarr
 from opsflow.errors import InputFileError, InputFileNotFoundError, OpsflowError
 from opsflow.io._tiff import open_tiff, tiff_axes
 
-__all__ = ["ImageInfo", "is_omezarr", "ngff_attributes", "open_store", "read_image", "image_info"]
+__all__ = [
+    "ImageInfo",
+    "image_info",
+    "is_omezarr",
+    "multiscale_array",
+    "ngff_attributes",
+    "open_store",
+    "plate_field",
+    "region_key",
+]
 
 _TIFF_AXES = {"T": "t", "C": "c", "S": "c", "Z": "z", "Y": "y", "X": "x"}
 _DEFAULT_AXES = {2: "yx", 3: "cyx", 4: "tcyx", 5: "tczyx"}
@@ -147,7 +156,7 @@ def image_info(path: str | os.PathLike[str]) -> ImageInfo:
     )
 
 
-def _region_key(
+def region_key(
     region: Sequence[slice] | Mapping[str, slice] | None, axes: str, path: Path
 ) -> tuple[slice, ...]:
     if region is None:
@@ -165,58 +174,15 @@ def _region_key(
     return region + (slice(None),) * (len(axes) - len(region))
 
 
-def read_image(
-    path: str | os.PathLike[str],
-    *,
-    level: int = 0,
-    region: Sequence[slice] | Mapping[str, slice] | None = None,
-    well: str | None = None,
-    tile: int | str | None = None,
-) -> np.ndarray:
-    """Read a TIFF or an OME-Zarr image (or label image) into a numpy array.
-
-    Parameters
-    ----------
-    path
-        A ``.tif``/``.tiff`` file, an OME-Zarr store, a label image inside one
-        (``store.ome.zarr/labels/nuclei``), or a plate with ``well`` and ``tile``.
-    level
-        Pyramid level (OME-Zarr only; a TIFF has level 0).
-    region
-        Slices over the stored axes, as a tuple or a mapping such as
-        ``{"y": slice(0, 256), "x": slice(0, 256)}``. Only the chunks it covers are read.
-    well, tile
-        A field of a plate: the well as the samples name it (``A1`` or ``A01``) and the
-        tile number, or the field's name where it has cycles (``3c11``).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from opsflow.io import write_tiff
-    >>> image = np.arange(12, dtype=np.uint16).reshape(3, 4)
-    >>> path = write_tiff(f"{tempfile.mkdtemp()}/tile.tiff", image, axes="yx")
-    >>> read_image(path, region={"y": slice(0, 2), "x": slice(1, 3)})
-    array([[1, 2],
-           [5, 6]], dtype=uint16)
-    """
+def multiscale_array(path: str | os.PathLike[str], level: int = 0) -> zarr.Array:
+    """The Zarr array of one level of an OME-Zarr image (or label image), unread."""
     p = Path(path)
-    if well is not None or tile is not None:
-        p = _field(p, well, tile)
-    info = image_info(p)
-    if not 0 <= level < len(info.level_shapes):
-        raise OpsflowError(
-            f"{p}: level {level} does not exist; the image has levels 0 to "
-            f"{len(info.level_shapes) - 1}."
-        )
-    key = _region_key(region, info.axes, p)
-    if info.format == "tiff":
-        return np.asarray(open_tiff(p)[key])
     group = open_store(p)
     _, ms, _ = _multiscale(group, p)
-    return np.asarray(group[ms["datasets"][level]["path"]][key])
+    return group[ms["datasets"][level]["path"]]
 
 
-def _field(plate: Path, well: str | None, tile: int | str | None) -> Path:
+def plate_field(plate: Path, well: str | None, tile: int | str | None) -> Path:
     """The path of a plate's field, or one sentence saying which fields the well has."""
     from opsflow.io._hcs import field_path, well_position
 

@@ -8,46 +8,58 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from opsflow.aggregate import quiet_anndata
 from opsflow.errors import OpsflowError
+from opsflow.export import Stage
 from opsflow.io import (
     atomic_path,
+    open_image,
     read_raw_image,
-    read_tiff,
     write_multiscale_omezarr,
     write_tiff,
 )
+from opsflow.steps import export as export_steps
 from opsflow.steps._files import read_table, step_log, write_table
 from opsflow.steps._outputs import get_output
-from opsflow.steps._table import STEPS, Step
+from opsflow.steps._table import STEPS, Input, Step
 from opsflow.steps._workflow import Workflow
 
 __all__ = ["call_kernel", "run_step", "run_tile"]
 
 
-def _read(key: str, path: str) -> Any:
-    if key == "samples":
+def _read(item: Input, path: str) -> Any:
+    """A raw file, a table, or an image (TIFF or OME-Zarr) with its output's axes.
+
+    An input marked ``lazy`` stays an :class:`~opsflow.io.ImageView`: its kernel indexes
+    the cycles or channels it needs, and only those are read.
+    """
+    if item.key == "samples":
         return read_raw_image(path)
-    return read_tiff(path) if get_output(key).is_image else read_table(path)
+    output = get_output(item.key)
+    if not output.is_image:
+        return read_table(path)
+    view = open_image(path, axes=output.axes)
+    return view if item.lazy else np.asarray(view)
 
 
-def _lazy(key: str, paths: list[str]) -> Iterator[Any]:
+def _lazy(item: Input, paths: list[str]) -> Iterator[Any]:
     for path in paths:
-        yield _read(key, path)
+        yield _read(item, path)
 
 
 class _Files(Mapping[Any, Any]):
     """Files by wildcard value, each read when it is looked up (``gather="mapping"``)."""
 
-    def __init__(self, key: str, paths: Mapping[Any, str]) -> None:
-        self._key, self._paths = key, dict(paths)
+    def __init__(self, item: Input, paths: Mapping[Any, str]) -> None:
+        self._item, self._paths = item, dict(paths)
 
     def __getitem__(self, item: Any) -> Any:
-        return _read(self._key, self._paths[item])
+        return _read(self._item, self._paths[item])
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._paths)
@@ -56,14 +68,14 @@ class _Files(Mapping[Any, Any]):
         return len(self._paths)
 
 
-def _load(key: str, value: Any, gather: str) -> Any:
-    if gather == "mapping":
-        return _Files(key, value)
+def _load(item: Input, value: Any) -> Any:
+    if item.gather == "mapping":
+        return _Files(item, value)
     if isinstance(value, dict):
-        return {k: _read(key, v) for k, v in value.items()}
+        return {k: _read(item, v) for k, v in value.items()}
     if isinstance(value, list):
-        return _lazy(key, value) if gather == "lazy" else [_read(key, v) for v in value]
-    return _read(key, value)
+        return _lazy(item, value) if item.gather == "lazy" else [_read(item, v) for v in value]
+    return _read(item, value)
 
 
 def _write(key: str, path: str | os.PathLike[str], value: Any) -> None:
@@ -103,10 +115,49 @@ def run_step(
     """Run one job of a step: every output written through a temporary sibling."""
     with step_log(log):
         inputs = workflow.step_inputs(step, wildcards)
-        args = [_load(item.key, inputs[item.key], item.gather) for item in step.inputs]
+        args = [_load(item, inputs[item.key]) for item in step.inputs]
         results = call_kernel(step, args, step.params(workflow, wildcards))
+        stores: list[Stage] = []
         for key, value in results.items():
-            _write(key, workflow.path(key, wildcards), value)
+            home = workflow.written_store(key)
+            if home is None:
+                _write(key, workflow.path(key, wildcards), value)
+            elif home[0] not in stores:
+                stores.append(home[0])
+        loaded = {item.key: arg for item, arg in zip(step.inputs, args, strict=True)}
+        for stage in stores:
+            _write_store(workflow, stage, wildcards, {**loaded, **results}, step)
+
+
+def _write_store(
+    workflow: Workflow,
+    stage: Stage,
+    wildcards: Mapping[str, str],
+    values: Mapping[str, Any],
+    step: Step,
+) -> None:
+    """Write a stage's store from a step's results (``compute_format: omezarr``).
+
+    Its image is a result, an input, or read for the purpose (the image a mask is
+    drawn on); its pixel size comes from the well's metadata, or the convert step's own.
+    """
+    extra = workflow.store_inputs(step, wildcards)
+    image = values.get(stage.image)
+    if image is None:
+        image = open_image(extra[f"{stage.name}_image"], axes=stage.axes)
+    modality = stage.modality
+    metadata = values.get(f"convert_{modality}_metadata")
+    path = workflow.store_pattern(stage).format(**wildcards)
+    export_steps.export(
+        stage.name,
+        image,
+        path,
+        metadata=extra["metadata"] if metadata is None else metadata,
+        masks={label: values[key] for label, key in stage.labels},
+        config=workflow.config,
+        tile=int(wildcards["tile"]) if "tile" in wildcards else None,
+        name=Path(path).name.split("__")[0],
+    )
 
 
 def run_tile(

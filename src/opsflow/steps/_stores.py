@@ -69,7 +69,7 @@ class StoresMixin:
 
     def store_pattern(self: Workflow, stage: Stage) -> str:
         """Tile layout: a stage's store, beside the module's outputs, named like its image."""
-        stem = Path(self.pattern(stage.image)).name.split("__")[0]
+        stem = get_output(stage.image).pattern(self.root).name.split("__")[0]
         return str(self._omezarr_dir(stage) / f"{stem}__{stage.store_what}.ome.zarr")
 
     def plate_pattern(self: Workflow, stage: Stage) -> str:
@@ -144,15 +144,26 @@ class StoresMixin:
             for name in names
         ]
 
+    def plate_links(self: Workflow, stage: Stage, plate: str) -> dict[str, str]:
+        """Computed as OME-Zarr: each field of a plate and the tile store it links to."""
+        fields = self.field_paths(stage, plate)
+        stores = [
+            self.store_pattern(stage).format(**c) for c in self._images(stage, {"plate": plate})
+        ]
+        return dict(zip(fields, stores, strict=True))
+
     def mosaic_inputs(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, Any]:
-        """Every tile image of a well (and its masks), and the well's metadata table."""
+        """Every tile image of a well (and its masks), and the well's metadata table.
+
+        Read where the steps wrote them: TIFFs, or stores and their label images.
+        """
         tiles = self._images(stage, {"plate": wildcards["plate"], "well": wildcards["well"]})
         inputs: dict[str, Any] = {
-            "images": [self.path(stage.image, t) for t in tiles],
+            "images": [self.written(stage.image, t) for t in tiles],
             "metadata": self.path(f"combine_metadata_{stage.modality}", wildcards),
         }
         for label, key in stage.labels:
-            inputs[label] = [self.path(key, t) for t in tiles]
+            inputs[label] = [self.written(key, t) for t in tiles]
         return inputs
 
     def mosaic_tiles(self: Workflow, stage: Stage, wildcards: Wildcards) -> list[int]:
@@ -191,17 +202,17 @@ class StoresMixin:
         Every field is a target of its own: Snakemake rebuilds a missing file only where
         something needs it, and a plate whose metadata is up to date needs nothing.
         """
+        images = self._images(stage, {})
+        tiles = [self.store_pattern(stage).format(**c) for c in images]
         if self.layout == "tiles":
-            return [self.store_pattern(stage).format(**c) for c in self._images(stage, {})]
-        plates = dict.fromkeys(c["plate"] for c in self._images(stage, {}))
-        return [
-            path
-            for p in plates
-            for path in (
-                *self.field_paths(stage, p),
-                self.plate_metadata_pattern(stage).format(plate=p),
-            )
-        ]
+            return tiles
+        plates = dict.fromkeys(c["plate"] for c in images)
+        # computed as OME-Zarr, the tile stores are the steps' outputs; the plate links them
+        fields = (
+            [] if self.compute_omezarr else [f for p in plates for f in self.field_paths(stage, p)]
+        )
+        metadata = [self.plate_metadata_pattern(stage).format(plate=p) for p in plates]
+        return (tiles if self.compute_omezarr else []) + fields + metadata
 
     def mosaic_targets(self: Workflow, stage: Stage) -> list[str]:
         """The well mosaics of a stage, one per (plate, well)."""
@@ -222,6 +233,7 @@ class StoresMixin:
         """
         config = self.config
         names = config.export_stages(module) if enabled_only else config.chosen_stages(module)
+        names = list(dict.fromkeys([*names, *(s.name for s in self.stages_read(module))]))
         stores = [p for name in names for p in self.stage_stores(get_stage(name))]
         if not enabled_only or (config.exports_enabled(module) and module in config.all.modules):
             stores += [p for s in self.mosaic_stages(module) for p in self.mosaic_targets(s)]

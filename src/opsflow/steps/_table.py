@@ -43,12 +43,16 @@ class Input:
     cycle_index
         For a per-cycle output read by a per-tile step: which of the tile's cycles, from
         the configuration (e.g. the cycle whose field corrects the segmentation image).
+    lazy
+        An image the kernel indexes before it computes (a few cycles or channels of
+        it): passed as an :class:`~opsflow.io.ImageView`, so only those are read.
     """
 
     key: str
     over: tuple[str, ...] = ()
     gather: Literal["list", "dict", "lazy", "mapping"] = "list"
     cycle_index: Callable[[Any], int] | None = None
+    lazy: bool = False
 
 
 def _no_params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
@@ -175,7 +179,7 @@ STEPS: tuple[Step, ...] = (
         name="apply_ic_field_sbs",
         kernel=sbs.illumination_corrected_step,
         inputs=(
-            Input("align_sbs"),
+            Input("align_sbs", lazy=True),
             Input("calculate_ic_sbs", cycle_index=lambda config: config.sbs.cyto_cycle),
         ),
         outputs=("apply_ic_field_sbs",),
@@ -208,8 +212,14 @@ STEPS: tuple[Step, ...] = (
     _one("apply_ic_field_phenotype", phenotype.illumination_corrected_step,
          ("convert_phenotype", "calculate_ic_phenotype"), "phenotype"),
     _one("align_phenotype", phenotype.align_step, ("apply_ic_field_phenotype",), "phenotype"),
-    _one("segment_phenotype", phenotype.segment_step, ("align_phenotype",), "phenotype", 4000,
-         outputs=_PH_SEGMENT),
+    Step(
+        name="segment_phenotype",
+        kernel=phenotype.segment_step,
+        inputs=(Input("align_phenotype", lazy=True),),
+        outputs=_PH_SEGMENT,
+        params=_settings("phenotype"),
+        mem_mb=4000,
+    ),
     _one("identify_cytoplasm", phenotype.identify_cytoplasm,
          ("segment_phenotype_nuclei", "segment_phenotype_cells"), None, 1000),
     _one("extract_phenotype", phenotype.features_step,
@@ -255,8 +265,8 @@ AGGREGATE_STEPS: tuple[Step, ...] = (
         kernel=aggregate.montage_step,
         inputs=(
             Input("montage_picks"),
-            Input("align_phenotype", over=_PLATE_CELLS, gather="mapping"),
-            Input("segment_phenotype_cells", over=_PLATE_CELLS, gather="mapping"),
+            Input("align_phenotype", over=_PLATE_CELLS, gather="mapping", lazy=True),
+            Input("segment_phenotype_cells", over=_PLATE_CELLS, gather="mapping", lazy=True),
         ),
         outputs=("montage", "montage_labels", "montage_png"),
         params=_montage_params,

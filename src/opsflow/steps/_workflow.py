@@ -16,6 +16,7 @@ import pandas as pd
 from opsflow.config import Config
 from opsflow.errors import ConfigError
 from opsflow.paths import MODULES
+from opsflow.steps._formats import FormatsMixin, dependency
 from opsflow.steps._outputs import OUTPUTS, Output, get_output
 from opsflow.steps._stores import StoresMixin
 from opsflow.steps._table import Input, Step
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 Wildcards = Mapping[str, str]
 
 
-class Workflow(StoresMixin):
+class Workflow(FormatsMixin, StoresMixin):
     """Paths and inputs of every job of a configured screen.
 
     Parameters
@@ -53,6 +54,7 @@ class Workflow(StoresMixin):
         #: modalities whose raw files record no stage positions (found by the preflight)
         self.positions_missing: set[str] = set()
         self._both: pd.DataFrame | None = None
+        self.check_formats()
 
     @classmethod
     def for_tile(
@@ -81,7 +83,10 @@ class Workflow(StoresMixin):
 
     # ---------------------------------------------------------------- outputs and targets
     def pattern(self, key: str) -> str:
-        """Path of an output with ``{plate}``-style wildcards."""
+        """Path of an output with ``{plate}``-style wildcards (its store, computed as one)."""
+        home = self.written_store(key)
+        if home is not None:
+            return self.store_pattern(home[0])
         return str(get_output(key).pattern(self.root))
 
     def path(self, key: str, wildcards: Wildcards) -> str:
@@ -128,7 +133,12 @@ class Workflow(StoresMixin):
     def module_targets(self, module: str) -> list[str]:
         """The final outputs of a module (``target`` rows of the outputs table)."""
         keys = [
-            o.key for o in OUTPUTS if o.module == module and o.target and o.enabled(self.config)
+            o.key
+            for o in OUTPUTS
+            if o.module == module
+            and o.target
+            and o.enabled(self.config)
+            and not self.temporary(o.key)
         ]
         return [path for key in keys for path in self.targets(key)]
 
@@ -145,8 +155,8 @@ class Workflow(StoresMixin):
 
     # ---------------------------------------------------------------------------- steps
     def step_outputs(self, step: Step) -> dict[str, str]:
-        """Output patterns of a step, by output key."""
-        return {key: self.pattern(key) for key in step.outputs}
+        """Output patterns of a step: by output key, and by stage for the stores it writes."""
+        return self.store_outputs(step)
 
     def log_pattern(self, step: Step) -> str:
         """Log file of a step's jobs, with the wildcards of its first output."""
@@ -164,8 +174,14 @@ class Workflow(StoresMixin):
     def flat_inputs(self, step: Step, wildcards: Wildcards) -> dict[str, str | list[str]]:
         """The job's inputs as Snakemake takes them: a path or a list of paths per name."""
         flat: dict[str, str | list[str]] = {}
-        for name, value in self.step_inputs(step, wildcards).items():
-            flat[name] = list(value.values()) if isinstance(value, dict) else value
+        for name, value in {
+            **self.step_inputs(step, wildcards),
+            **self.store_inputs(step, wildcards),
+        }.items():
+            paths = list(value.values()) if isinstance(value, dict) else value
+            flat[name] = (
+                [dependency(p) for p in paths] if isinstance(paths, list) else dependency(paths)
+            )
         return flat
 
     def _resolve(self, step: Step, item: Input, wildcards: Wildcards) -> Any:
@@ -177,9 +193,9 @@ class Workflow(StoresMixin):
         if item.cycle_index is not None:
             base["cycle"] = self.tile_cycles(wildcards)[item.cycle_index(self.config)]
         if not item.over:
-            return self.path(item.key, base)
+            return self.source(item.key, base)
         combos = self.combos(output, base, item.over)
-        paths = {_combo_key(c): self.path(item.key, {**base, **c}) for c in combos}
+        paths = {_combo_key(c): self.source(item.key, {**base, **c}) for c in combos}
         return paths if item.gather in ("dict", "mapping") else list(paths.values())
 
     # ------------------------------------------------------------------------ targets

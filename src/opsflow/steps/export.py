@@ -8,12 +8,14 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from opsflow.config import Config
 from opsflow.export import export_mosaic, export_stage, get_stage, pixel_size_from_metadata
-from opsflow.io import write_plate_metadata
+from opsflow.io import ArrayLike, write_plate_metadata
 from opsflow.steps._stores import parse_field
 
-__all__ = ["export", "mosaic", "plate", "remove_stores"]
+__all__ = ["export", "link_plate", "mosaic", "plate", "remove_stores"]
 
 log = logging.getLogger(__name__)
 
@@ -22,20 +24,22 @@ Path_ = str | os.PathLike[str]
 
 def export(
     stage_name: str,
-    image: Path_,
+    image: Path_ | ArrayLike,
     output: Path_,
     *,
-    metadata: Path_,
-    masks: Mapping[str, Path_],
+    metadata: Path_ | pd.DataFrame,
+    masks: Mapping[str, Path_ | ArrayLike],
     config: Config,
     tile: int | None = None,
     workers: int | None = None,
+    name: str | None = None,
 ) -> None:
-    """Export one stage's TIFF checkpoint (a tile store or a plate field).
+    """Write one stage's store (a tile store or a plate field) from files or arrays.
 
     Channel names come from the configuration of the stage's modality and the pixel size
     from that modality's preprocess metadata, so SBS and phenotype stores each carry
-    their own physical scale. A field is named like the TIFF it comes from.
+    their own physical scale. A store is named like the TIFF it comes from (or stands
+    for: ``name`` is that file's stem).
     """
     stage = get_stage(stage_name)
     export_stage(
@@ -47,7 +51,7 @@ def export(
         base_channels=config.sbs.base_channels,
         pixel_size=pixel_size_from_metadata(metadata, tile=tile),
         options=config.export_options(stage.module),
-        name=f"{Path(image).name.split('__')[0]}__{stage.store_what}",
+        name=f"{name or Path(image).name.split('__')[0]}__{stage.store_what}",
         workers=workers,
     )
 
@@ -77,6 +81,31 @@ def plate(
             if (cycle := parse_field(f).get("cycle")) is not None
         },
     )
+
+
+def link_plate(
+    stage_name: str,
+    output: Path_,
+    links: Mapping[str, Path_],
+    fields: Mapping[str, Sequence[str]],
+    *,
+    config: Config,
+) -> None:
+    """A plate whose fields are relative links to tile stores, then its metadata.
+
+    With ``compute_format: omezarr`` the steps write one store per tile; the plate shows
+    them without a copy. A field left by an earlier export is replaced by its link.
+    """
+    for field, store in links.items():
+        field = Path(field)
+        field.parent.mkdir(parents=True, exist_ok=True)
+        if field.is_dir() and not field.is_symlink():
+            shutil.rmtree(field)
+        tmp = field.with_name(f".{field.name}.link")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(os.path.relpath(store, field.parent), target_is_directory=True)
+        os.replace(tmp, field)
+    plate(stage_name, output, fields, config=config)
 
 
 def mosaic(

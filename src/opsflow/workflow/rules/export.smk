@@ -2,7 +2,9 @@
 # paths and inputs come from the Workflow (the outputs table), targets per module.
 # Layout "plate": one job per field plus one per plate for the plate/well metadata (see
 # opsflow.steps._stores for why the metadata job's output is a file); "tiles": one job
-# per tile store. Well mosaics, one job per well, in either layout.
+# per tile store. Well mosaics, one job per well, in either layout. With
+# all.compute_format omezarr the steps write the tile stores themselves: no export
+# jobs, and each plate job links its fields to those stores.
 from opsflow.export import STAGES
 from opsflow.paths import MODULES
 from opsflow.steps import export as export_steps
@@ -17,7 +19,17 @@ def _field_paths(stage):
 
 
 def _mosaic_inputs(stage):
-    return lambda wildcards: WORKFLOW.mosaic_inputs(stage, dict(wildcards.items()))
+    def inputs(wildcards):
+        found = WORKFLOW.mosaic_inputs(stage, dict(wildcards.items()))
+        return {k: [dependency(p) for p in v] if isinstance(v, list) else v for k, v in found.items()}
+
+    return inputs
+
+
+def _plate_inputs(stage):
+    if WORKFLOW.compute_omezarr:
+        return lambda wildcards: list(WORKFLOW.plate_links(stage, wildcards.plate).values())
+    return _field_paths(stage)
 
 
 def _tile_of(wildcards, stage):
@@ -29,36 +41,38 @@ for _stage in STAGES:
     _plate = WORKFLOW.layout == "plate"
     _output = WORKFLOW.field_pattern(_stage) if _plate else WORKFLOW.store_pattern(_stage)
 
-    rule:
-        name:
-            _stage.rule
-        input:
-            unpack(_export_inputs(_stage)),
-        output:
-            # update(): Snakemake keeps (backs up) an earlier store or field instead of
-            # deleting it before the job, and restores it if the export fails; the export
-            # itself writes a temporary sibling and renames it into place.
-            update(directory(_output)),
-        log:
-            WORKFLOW.export_log_pattern(_stage.rule) if _plate
-            else WORKFLOW.log_pattern_of(_stage.rule, _output),
-        params:
-            stage=_stage,
-            labels=[label for label, _ in _stage.labels],
-        wildcard_constraints:
-            row=r"[A-Z]{1,2}",
-            column=r"\d{1,2}",
-            field=r"\d*(c\d+)?",
-        threads: 2
-        resources:
-            mem_mb=2000,
-        run:
-            with step_log(log[0]):
-                export_steps.export(
-                    params.stage.name, input.image, output[0],
-                    metadata=input.metadata, masks={k: input[k] for k in params.labels},
-                    config=CONFIG, tile=_tile_of(wildcards, params.stage), workers=threads,
-                )
+    if not WORKFLOW.compute_omezarr:  # else the steps write these stores
+
+        rule:
+            name:
+                _stage.rule
+            input:
+                unpack(_export_inputs(_stage)),
+            output:
+                # update(): Snakemake keeps (backs up) an earlier store or field instead of
+                # deleting it before the job, and restores it if the export fails; the export
+                # itself writes a temporary sibling and renames it into place.
+                update(directory(_output)),
+            log:
+                WORKFLOW.export_log_pattern(_stage.rule) if _plate
+                else WORKFLOW.log_pattern_of(_stage.rule, _output),
+            params:
+                stage=_stage,
+                labels=[label for label, _ in _stage.labels],
+            wildcard_constraints:
+                row=r"[A-Z]{1,2}",
+                column=r"\d{1,2}",
+                field=r"\d*(c\d+)?",
+            threads: 2
+            resources:
+                mem_mb=2000,
+            run:
+                with step_log(log[0]):
+                    export_steps.export(
+                        params.stage.name, input.image, output[0],
+                        metadata=input.metadata, masks={k: input[k] for k in params.labels},
+                        config=CONFIG, tile=_tile_of(wildcards, params.stage), workers=threads,
+                    )
 
     if _plate:
 
@@ -66,7 +80,7 @@ for _stage in STAGES:
             name:
                 f"plate_{_stage.name}_omezarr"
             input:
-                _field_paths(_stage),
+                _plate_inputs(_stage),
             output:
                 update(WORKFLOW.plate_metadata_pattern(_stage)),
             log:
@@ -75,11 +89,16 @@ for _stage in STAGES:
                 stage=_stage,
             localrule: True
             run:
+                fields = WORKFLOW.plate_fields(params.stage, wildcards.plate)
                 with step_log(log[0]):
-                    export_steps.plate(
-                        params.stage.name, output[0],
-                        WORKFLOW.plate_fields(params.stage, wildcards.plate), config=CONFIG,
-                    )
+                    if WORKFLOW.compute_omezarr:
+                        export_steps.link_plate(
+                            params.stage.name, output[0],
+                            WORKFLOW.plate_links(params.stage, wildcards.plate), fields,
+                            config=CONFIG,
+                        )
+                    else:
+                        export_steps.plate(params.stage.name, output[0], fields, config=CONFIG)
 
     rule:
         name:
@@ -97,11 +116,12 @@ for _stage in STAGES:
         resources:
             mem_mb=4000,
         run:
+            found = WORKFLOW.mosaic_inputs(params.stage, dict(wildcards.items()))
             with step_log(log[0]):
                 export_steps.mosaic(
-                    params.stage.name, input.images,
+                    params.stage.name, found["images"],
                     WORKFLOW.mosaic_tiles(params.stage, dict(wildcards.items())), output[0],
-                    metadata=input.metadata, masks={k: input[k] for k in params.labels},
+                    metadata=input.metadata, masks={k: found[k] for k in params.labels},
                     config=CONFIG, workers=threads,
                 )
 

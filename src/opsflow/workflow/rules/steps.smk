@@ -3,8 +3,14 @@
 
 
 def _outputs(step):
-    # a store is a directory; Snakemake must know to create and remove it whole
-    return {k: directory(v) if v.endswith(".zarr") else v for k, v in WORKFLOW.step_outputs(step).items()}
+    # a store is a directory; Snakemake must know to create and remove it whole; a TIFF
+    # that all.keep_tiff does not keep is deleted once the jobs that read it are done
+    def wrap(key, path):
+        if path.endswith(".zarr"):
+            return directory(path)
+        return temp(path) if WORKFLOW.temporary(key) else path
+
+    return {k: wrap(k, v) for k, v in WORKFLOW.step_outputs(step).items()}
 
 
 def _inputs(step):

@@ -40,15 +40,21 @@ def _img(uri: str, alt: str) -> str:
 
 
 def _stores(root: Path) -> list[Path]:
-    """Every store under ``{module}/omezarr/``, not looking inside any store.
+    """The stores under ``{module}/omezarr/`` to show, not looking inside any store.
 
     A plate holds thousands of chunk directories; a recursive glob would visit them all.
+    Plates and well mosaics are shown; of a folder's stores of single images only the
+    first, and none beside a plate (computed as OME-Zarr, its fields are those stores).
     """
     found = []
     for base in sorted(root.glob("*/omezarr")):
         for folder, dirs, _ in os.walk(base):
-            stores = [d for d in dirs if d.endswith(".zarr")]
-            found += [Path(folder) / d for d in stores]
+            stores = sorted(d for d in dirs if d.endswith(".zarr"))
+            plates = [d for d in stores if "_W-" not in d]
+            whole = [d for d in stores if d in plates or "_mosaic." in d]
+            images = [d for d in stores if d not in whole]
+            shown = whole + ([] if plates else images[:1])
+            found += [Path(folder) / d for d in shown]
             dirs[:] = [d for d in dirs if not d.endswith(".zarr")]
     return sorted(found)
 

@@ -118,3 +118,52 @@ def test_a_well_of_one_modality_is_named_and_not_merged(tmp_path, caplog) -> Non
     assert inputs["combine_metadata_phenotype"].endswith(
         "preprocess/metadata/phenotype/P-1_W-A1__combined_metadata.parquet"
     )
+
+
+def _formats_workflow(**sections: dict) -> Workflow:
+    from opsflow.config import load_config
+
+    sbs = pd.DataFrame(
+        [
+            {"sample_fp": f"raw_{t}_{c}.nd2", "plate": "1", "well": "B03", "tile": t, "cycle": c}
+            for t in ("0", "1")
+            for c in ("1", "2")
+        ]
+    )
+    config = load_config({"all": {"root_fp": "/out"}, **sections})
+    return Workflow(config, {"sbs": sbs})
+
+
+def test_inputs_come_from_the_stores_the_formats_name() -> None:
+    wc = {"plate": "1", "well": "B03", "tile": "1"}
+    step = get_step("extract_bases")
+    tiff = _formats_workflow().step_inputs(step, wc)["segment_sbs_cells"]
+    assert tiff == "/out/sbs/images/P-1_W-B03_T-1__cells.tiff"
+    plate = _formats_workflow(sbs={"input_format": "omezarr"})
+    cells = "/out/sbs/omezarr/segmentation/P-1__segmentation.ome.zarr/B/3/1/labels/cells"
+    assert plate.step_inputs(step, wc)["segment_sbs_cells"] == cells
+    # Snakemake waits for the field (a job's output), the step reads its label image
+    assert plate.flat_inputs(step, wc)["segment_sbs_cells"] == cells.removesuffix("/labels/cells")
+    assert "segment_sbs" in {s.name for s in plate.stages_read("sbs")}
+    computed = _formats_workflow(all={"root_fp": "/out", "compute_format": "omezarr"})
+    store = "/out/sbs/omezarr/segmentation/P-1_W-B03_T-1__segmentation.ome.zarr"
+    assert computed.step_inputs(step, wc)["segment_sbs_cells"] == f"{store}/labels/cells"
+    # both masks of a segmentation are one store, written with the image they were made on
+    outputs = computed.step_outputs(get_step("segment_sbs"))
+    assert set(outputs) == {"segment_sbs", "segment_sbs_stats"}
+    cytoplasm = computed.flat_inputs(get_step("identify_cytoplasm"), {**wc})
+    assert "metadata" in cytoplasm
+
+
+def test_keep_tiff_names_image_outputs_and_marks_the_others_temporary() -> None:
+    keep = _formats_workflow(all={"root_fp": "/out", "keep_tiff": ["align_sbs"]})
+    assert not keep.temporary("align_sbs") and keep.temporary("log_filter")
+    assert not keep.temporary("call_reads")  # tables always stay
+
+    def converted(workflow: Workflow) -> list[str]:
+        return [t for t in workflow.module_targets("preprocess") if t.endswith("__image.tiff")]
+
+    assert converted(keep) == [] and len(converted(_formats_workflow())) == 4
+    assert not _formats_workflow().temporary("log_filter")
+    with pytest.raises(ConfigError, match=r"all.keep_tiff: \['aligned'\] are not image outputs"):
+        _formats_workflow(all={"root_fp": "/out", "keep_tiff": ["aligned"]})

@@ -1,6 +1,6 @@
 """Where each image checkpoint is written and read from: a TIFF, or an OME-Zarr store.
 
-Three ways to run (DESIGN.md, format-aware pipeline):
+Three ways to run (the plan's format-aware pipeline):
 
 - ``all.compute_format: tiff`` (default): steps write TIFFs and read TIFFs; exports copy
   chosen checkpoints into stores.

@@ -157,6 +157,7 @@ def _write_store(
         config=workflow.config,
         tile=int(wildcards["tile"]) if "tile" in wildcards else None,
         name=Path(path).name.split("__")[0],
+        workers=step.threads,  # the cores the job was given
     )
 
 

@@ -103,10 +103,11 @@ class StoresMixin:
         raise ConfigError(f"plate {plate}: no {stage.modality} well at row {row}, column {column}.")
 
     def _wells(self: Workflow, modality: str, plate: str) -> list[str]:
-        rows = self.samples.get(modality)
-        if rows is None:
-            return []
-        return list(dict.fromkeys(rows.loc[rows.plate == plate, "well"]))
+        key = (modality, plate)
+        if key not in self._plate_wells:  # once per plate, not once per field
+            wells = self._rows(modality, {"plate": plate}).get("well", ())
+            self._plate_wells[key] = list(dict.fromkeys(wells))
+        return self._plate_wells[key]
 
     def image_wildcards(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
         """The image's wildcards (plate, well, tile, cycle) of a field or tile job."""
@@ -231,6 +232,12 @@ class StoresMixin:
 
         With ``enabled_only``, none when the module's exports are off.
         """
+        key = f"{module} stores{' enabled' if enabled_only else ''}"
+        if key not in self._targets:  # asked for by several rules: built once
+            self._targets[key] = self._store_targets(module, enabled_only=enabled_only)
+        return list(self._targets[key])
+
+    def _store_targets(self: Workflow, module: str, *, enabled_only: bool) -> list[str]:
         config = self.config
         names = config.export_stages(module) if enabled_only else config.chosen_stages(module)
         names = list(dict.fromkeys([*names, *(s.name for s in self.stages_read(module))]))

@@ -54,6 +54,11 @@ class Workflow(FormatsMixin, StoresMixin):
         #: modalities whose raw files record no stage positions (found by the preflight)
         self.positions_missing: set[str] = set()
         self._both: pd.DataFrame | None = None
+        # sample rows by the values of some wildcards: one grouping per table and set of
+        # wildcard names, so finding a job's rows costs the same whatever the screen size
+        self._groups: dict[tuple[str, tuple[str, ...]], dict[Any, Any]] = {}
+        self._targets: dict[str, list[str]] = {}
+        self._plate_wells: dict[tuple[str, str], list[str]] = {}
         self.check_formats()
 
     @classmethod
@@ -98,10 +103,16 @@ class Workflow(FormatsMixin, StoresMixin):
         rows = self._wells_of_both() if modality == "both" else self.samples.get(modality)
         if rows is None:
             return pd.DataFrame(columns=["plate", "well", "tile", "cycle"])
-        for name, value in wildcards.items():
-            if name in rows.columns:
-                rows = rows[rows[name] == str(value)]
-        return rows
+        names = tuple(sorted(n for n in wildcards if n in rows.columns))
+        if not names:
+            return rows
+        groups = self._groups.get((modality, names))
+        if groups is None:
+            groups = rows.groupby(list(names) if len(names) > 1 else names[0], sort=False).indices
+            self._groups[(modality, names)] = groups
+        values = tuple(str(wildcards[n]) for n in names)
+        positions = groups.get(values if len(names) > 1 else values[0])
+        return rows.iloc[positions] if positions is not None else rows.iloc[:0]
 
     def _wells_of_both(self) -> pd.DataFrame | None:
         """(plate, well) of the wells both modalities have; the others said once."""
@@ -120,15 +131,23 @@ class Workflow(FormatsMixin, StoresMixin):
 
     def combos(self, output: Output, wildcards: Wildcards, over: tuple[str, ...]) -> list[dict]:
         """Values of ``over`` in the samples that match ``wildcards``, in numeric order."""
-        rows = self._rows(output.modality, wildcards)[list(over)].drop_duplicates()
-        numeric = rows.apply(lambda c: c.astype(int) if c.name in ("tile", "cycle") else c)
-        order = numeric.sort_values(list(over), kind="stable").index
-        return rows.loc[order].to_dict("records")
+        rows = self._rows(output.modality, wildcards)
+        distinct = dict.fromkeys(zip(*(rows[name] for name in over), strict=True))
+        numeric = [name in ("tile", "cycle") for name in over]
+
+        def order(values: tuple[str, ...]) -> tuple[Any, ...]:
+            return tuple(int(v) if n else v for v, n in zip(values, numeric, strict=True))
+
+        return [dict(zip(over, values, strict=True)) for values in sorted(distinct, key=order)]
 
     def targets(self, key: str) -> list[str]:
         """Every file of an output: one per combination of its wildcards in the samples."""
-        output = get_output(key)
-        return [self.path(key, c) for c in self.combos(output, {}, output.wildcards)]
+        if key not in self._targets:
+            output = get_output(key)
+            self._targets[key] = [
+                self.path(key, c) for c in self.combos(output, {}, output.wildcards)
+            ]
+        return list(self._targets[key])
 
     def module_targets(self, module: str) -> list[str]:
         """The final outputs of a module (``target`` rows of the outputs table)."""

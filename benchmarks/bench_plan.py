@@ -1,0 +1,88 @@
+"""Planning cost of a screen-sized run: ``opsflow run -n`` time and peak memory per size.
+
+Run: ``.venv/bin/python benchmarks/bench_plan.py [--tiles 50 200 800] [--cycles 11]``.
+Samples tables of 2 wells x N tiles (x cycles for SBS) name hard links to the files of one
+small synthetic tile, so the plan is a real screen's while nothing is computed. Each size
+is a dry run with exports on (preflight, Snakefile, DAG), in its own process; the time per
+tile and its growth against the smallest size say whether planning scales linearly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from opsflow.synth import SynthParams, write_screen
+
+
+def _linked(table: pd.DataFrame, out: Path, tiles: int) -> pd.DataFrame:
+    """2 wells x ``tiles`` rows per row of tile 0 of ``table``, each a hard link to its file."""
+    first = table[(table.well == table.well.iloc[0]) & (table.tile == "0")]
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for well in ("A1", "B1"):
+        for tile in range(tiles):
+            for row in first.itertuples():
+                source = Path(row.sample_fp)
+                cycle = getattr(row, "cycle", None)
+                link = out / f"{well}_{tile}_{cycle}{''.join(source.suffixes)}"
+                link.hardlink_to(source)
+                rows.append({"sample_fp": str(link), "plate": "1", "well": well,
+                             "tile": str(tile)} | ({"cycle": cycle} if cycle else {}))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _child_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiles", type=int, nargs="+", default=[50, 200, 800])
+    parser.add_argument("--cycles", type=int, default=11)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="bench_plan_"))
+    params = SynthParams(seed=0, wells=("A1",), tiles_per_well=1, n_cycles=args.cycles,
+                         sbs_tile_shape=(128, 128), empty_tile=False)  # fmt: skip
+    screen = write_screen(base / "screen", params, workers=2)
+    config = yaml.safe_load(screen["config"].read_text())
+    config["all"]["omezarr_export_default"] = True
+    print(f"{'tiles/well':>10}{'SBS files':>10}{'dry run s':>10}{'s/tile':>8}{'x first':>8}"
+          f"{'peak MB':>9}")  # fmt: skip
+    first = None
+    for tiles in sorted(args.tiles):
+        run = base / f"n{tiles}"
+        for modality in ("sbs", "phenotype"):
+            samples = screen["root"] / config["preprocess"][modality]["samples_fp"]
+            table = pd.read_csv(samples, sep="\t", dtype=str)
+            table["sample_fp"] = [str(screen["root"] / p) for p in table.sample_fp]
+            _linked(table, run / modality, tiles).to_csv(run / f"{modality}.tsv", sep="\t",
+                                                         index=False)  # fmt: skip
+            config["preprocess"][modality]["samples_fp"] = str(run / f"{modality}.tsv")
+        config["sbs"]["library_path"] = str(screen["root"] / "library.tsv")
+        config["all"]["root_fp"] = str(run / "analysis")
+        path = run / "config.yml"
+        path.write_text(yaml.safe_dump(config))
+        command = [sys.executable, "-m", "opsflow.cli", "run", "--configfile", str(path), "-n",
+                   "-q"]  # fmt: skip
+        start = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - start
+        if proc.returncode:
+            sys.exit(f"N = {tiles}: the dry run failed:\n{proc.stderr[-3000:]}")
+        per_tile = seconds / (2 * tiles)
+        first = first or per_tile
+        print(f"{tiles:>10}{2 * tiles * args.cycles:>10}{seconds:>10.1f}{per_tile:>8.3f}"
+              f"{per_tile / first:>8.2f}{_child_peak_mb():>9.0f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,8 @@
 """Planning cost of a screen-sized run: ``opsflow run -n`` time and peak memory per size.
 
-Run: ``.venv/bin/python benchmarks/bench_plan.py [--tiles 50 200 800] [--cycles 11]``.
+Run: ``.venv/bin/python benchmarks/bench_plan.py [--tiles 50 200 800] [--cycles 11]
+[--baseline DIR]``; ``DIR`` is another checkout (e.g. ``git worktree add /tmp/old 0f90e55``)
+whose ``src`` plans the same screens in the same run, for a ratio on the same machine.
 Samples tables of 2 wells x N tiles (x cycles for SBS) name hard links to the files of one
 small synthetic tile, so the plan is a real screen's while nothing is computed. Each size
 is a dry run with exports on (preflight, Snakefile, DAG), in its own process; the time per
@@ -10,7 +12,7 @@ tile and its growth against the smallest size say whether planning scales linear
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -40,14 +42,11 @@ def _linked(table: pd.DataFrame, out: Path, tiles: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _child_peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiles", type=int, nargs="+", default=[50, 200, 800])
     parser.add_argument("--cycles", type=int, default=11)
+    parser.add_argument("--baseline", type=Path, default=None)
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench_plan_"))
     params = SynthParams(seed=0, wells=("A1",), tiles_per_well=1, n_cycles=args.cycles,
@@ -56,7 +55,7 @@ def main() -> None:
     config = yaml.safe_load(screen["config"].read_text())
     config["all"]["omezarr_export_default"] = True
     print(f"{'tiles/well':>10}{'SBS files':>10}{'dry run s':>10}{'s/tile':>8}{'x first':>8}"
-          f"{'peak MB':>9}")  # fmt: skip
+          f"{'peak MB':>9}{'baseline s':>11}")  # fmt: skip
     first = None
     for tiles in sorted(args.tiles):
         run = base / f"n{tiles}"
@@ -71,17 +70,32 @@ def main() -> None:
         config["all"]["root_fp"] = str(run / "analysis")
         path = run / "config.yml"
         path.write_text(yaml.safe_dump(config))
-        command = [sys.executable, "-m", "opsflow.cli", "run", "--configfile", str(path), "-n",
-                   "-q"]  # fmt: skip
-        start = time.perf_counter()
-        proc = subprocess.run(command, capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - start
-        if proc.returncode:
-            sys.exit(f"N = {tiles}: the dry run failed:\n{proc.stderr[-3000:]}")
+        seconds, peak = _dry_run(path, None)
+        old = f"{_dry_run(path, args.baseline / 'src')[0]:>11.1f}" if args.baseline else ""
         per_tile = seconds / (2 * tiles)
         first = first or per_tile
         print(f"{tiles:>10}{2 * tiles * args.cycles:>10}{seconds:>10.1f}{per_tile:>8.3f}"
-              f"{per_tile / first:>8.2f}{_child_peak_mb():>9.0f}")  # fmt: skip
+              f"{per_tile / first:>8.2f}{peak:>9.0f}{old}")  # fmt: skip
+
+
+# runs a command and prints the largest resident size of its processes (MB) last
+_PEAK = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024); sys.exit(code)"
+)
+
+
+def _dry_run(config: Path, src: Path | None) -> tuple[float, float]:
+    """Seconds of ``opsflow run -n`` and the peak memory of its processes (MB)."""
+    command = [sys.executable, "-c", _PEAK, sys.executable, "-m", "opsflow.cli", "run",
+               "--configfile", str(config), "-n", "-q"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(src)} if src else None
+    start = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        sys.exit(f"{config}: the dry run failed:\n{proc.stderr[-3000:]}")
+    return seconds, float(proc.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

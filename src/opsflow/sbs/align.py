@@ -13,6 +13,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from opsflow.errors import OpsflowError
+from opsflow.frames import map_frames, sliding_max, sliding_min
 from opsflow.registration import estimate_shift, shift_frame
 
 __all__ = ["align_cycles", "estimate_channel_shifts", "estimate_cycle_shifts"]
@@ -61,13 +62,16 @@ def estimate_channel_shifts(
         return shifts
     if cycle_shifts is None:
         cycle_shifts = np.zeros((len(cycles), 2))
+
+    def background(frame: tuple[int, int]) -> np.ndarray:
+        k, c = frame
+        return shift_frame(_opened(cycles[k][c], spot_suppression), cycle_shifts[k], order=1)
+
+    frames = [(k, j) for k in range(len(cycles)) for j in range(len(base_indices))]
     pooled = np.zeros((len(base_indices), *cycles[0].shape[-2:]), dtype=np.float32)
-    for k, cycle in enumerate(cycles):
-        for j, c in enumerate(base_indices):
-            frame = cycle[c].astype(np.float32)
-            if spot_suppression > 1:
-                frame = ndi.grey_opening(frame, size=spot_suppression)
-            pooled[j] += shift_frame(frame, cycle_shifts[k], order=1)
+    found = map_frames(background, [(k, base_indices[j]) for k, j in frames])
+    for (_, j), image in zip(frames, found, strict=True):  # summed in cycle order
+        pooled[j] += image
     for j, c in enumerate(base_indices[1:], start=1):
         s = estimate_shift(pooled[0], pooled[j], window=window, upsample_factor=upsample_factor)
         if np.hypot(*s) > max_shift:
@@ -81,6 +85,16 @@ def estimate_channel_shifts(
         shifts[c] = s
     log.info("within-cycle channel shifts (dy, dx): %s", np.round(shifts, 2).tolist())
     return shifts
+
+
+def _opened(frame: np.ndarray, size: int) -> np.ndarray:
+    """Grey opening (``ndi.grey_opening``, same result) of a frame, as float32."""
+    frame = frame.astype(np.float32)
+    if size <= 1:
+        return frame
+    if size % 2 == 0:  # scipy offsets even dilation windows; keep its own code for them
+        return ndi.grey_opening(frame, size=size)
+    return sliding_max(sliding_min(frame, size), size)
 
 
 def estimate_cycle_shifts(
@@ -99,10 +113,13 @@ def estimate_cycle_shifts(
         Row k is ``(dy, dx)`` with ``cycle_k(y, x) ≈ cycle_0(y - dy, x - dx)``; row 0 is 0.
     """
     shifts = np.zeros((references.shape[0], 2))
-    for k in range(1, references.shape[0]):
-        shifts[k] = estimate_shift(
+
+    def shift_of(k: int) -> np.ndarray:
+        return estimate_shift(
             references[0], references[k], window=window, upsample_factor=upsample_factor
         )
+
+    shifts[1:] = map_frames(shift_of, range(1, references.shape[0])) or np.zeros((0, 2))
     return shifts
 
 
@@ -255,13 +272,18 @@ def _apply_shifts(
     """Shift every frame once by its cycle plus channel shift; copy DAPI to base-only cycles."""
     n_cycles, (n_channels, ny, nx) = len(stacks), stacks[0].shape
     aligned = np.zeros((n_cycles, n_channels, ny, nx), dtype=stacks[0].dtype)
-    for k in range(n_cycles):
-        for c in range(n_channels):
-            if c == dapi_index and not full[k]:
-                continue
-            aligned[k, c] = shift_frame(
-                stacks[k][c], channel_shifts[c] + cycle_shifts[k], order=order
-            )
+
+    def register(frame: tuple[int, int]) -> None:
+        k, c = frame
+        aligned[k, c] = shift_frame(stacks[k][c], channel_shifts[c] + cycle_shifts[k], order=order)
+
+    frames = [
+        (k, c)
+        for k in range(n_cycles)
+        for c in range(n_channels)
+        if not (c == dapi_index and not full[k])
+    ]
+    map_frames(register, frames)
     if dapi_index is not None and not all(full):
         first = full.index(True) if any(full) else None
         if first is None:

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from opsflow.errors import OpsflowError
+from opsflow.frames import map_frames, sliding_max
 
 __all__ = ["log_filter", "max_filter", "standard_deviation"]
 
@@ -56,14 +57,17 @@ def log_filter(
         raise OpsflowError(f"sigma must be > 0, got {sigma}.")
     _check_index(dapi_index, aligned.shape[1], "dapi_index")
     out = np.empty(aligned.shape, dtype=np.uint16)
-    for k in range(aligned.shape[0]):
-        for c in range(aligned.shape[1]):
-            if c == dapi_index:
-                out[k, c] = np.clip(aligned[k, c], 0, 65535)
-                continue
-            filtered = ndi.gaussian_laplace(aligned[k, c].astype(np.float32), sigma)
-            np.negative(filtered, out=filtered)
-            out[k, c] = np.clip(np.rint(filtered), 0, 65535)
+
+    def one(frame: tuple[int, int]) -> None:
+        k, c = frame
+        if c == dapi_index:
+            out[k, c] = np.clip(aligned[k, c], 0, 65535)
+            return
+        filtered = ndi.gaussian_laplace(aligned[k, c].astype(np.float32), sigma)
+        np.negative(filtered, out=filtered)
+        out[k, c] = np.clip(np.rint(filtered), 0, 65535)
+
+    map_frames(one, np.ndindex(*aligned.shape[:2]))
     return out
 
 
@@ -86,8 +90,12 @@ def standard_deviation(
     for c in base_indices:
         _check_index(c, log_filtered.shape[1], "base index")
     total = np.zeros(log_filtered.shape[-2:], dtype=np.float64)
-    for c in base_indices:
-        total += np.std(log_filtered[:, c].astype(np.float32), axis=0)
+
+    def spread(c: int) -> np.ndarray:
+        return np.std(log_filtered[:, c].astype(np.float32), axis=0)
+
+    for c_std in map_frames(spread, base_indices):  # summed in channel order, as before
+        total += c_std
     return (total / len(base_indices)).astype(np.float32)
 
 
@@ -111,7 +119,10 @@ def max_filter(
     out = np.empty(
         (log_filtered.shape[0], len(keep), *log_filtered.shape[-2:]), dtype=log_filtered.dtype
     )
-    for k in range(log_filtered.shape[0]):
-        for j, c in enumerate(keep):
-            out[k, j] = ndi.maximum_filter(log_filtered[k, c], size=width)
+
+    def one(frame: tuple[int, int]) -> None:
+        k, j = frame
+        out[k, j] = sliding_max(log_filtered[k, keep[j]], width)
+
+    map_frames(one, np.ndindex(*out.shape[:2]))
     return out

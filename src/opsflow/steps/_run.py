@@ -16,6 +16,7 @@ import numpy as np
 from opsflow.aggregate import quiet_anndata
 from opsflow.errors import OpsflowError
 from opsflow.export import Stage
+from opsflow.frames import limit_threads
 from opsflow.io import (
     atomic_path,
     open_image,
@@ -111,9 +112,13 @@ def run_step(
     wildcards: Mapping[str, str],
     *,
     log: str | os.PathLike[str] | None = None,
+    threads: int | None = None,
 ) -> None:
-    """Run one job of a step: every output written through a temporary sibling."""
-    with step_log(log):
+    """Run one job of a step: every output written through a temporary sibling.
+
+    ``threads`` is what the scheduler gave the job: frame-wise kernels use no more.
+    """
+    with step_log(log), limit_threads(threads):
         inputs = workflow.step_inputs(step, wildcards)
         args = [_load(item, inputs[item.key]) for item in step.inputs]
         results = call_kernel(step, args, step.params(workflow, wildcards))

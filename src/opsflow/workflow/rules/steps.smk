@@ -34,4 +34,4 @@ for _step in STEPS:
         resources:
             mem_mb=_step.mem_mb,
         run:
-            run_step(WORKFLOW, params.step, dict(wildcards.items()), log=log[0])
+            run_step(WORKFLOW, params.step, dict(wildcards.items()), log=log[0], threads=threads)

@@ -42,34 +42,45 @@ def _linked(table: pd.DataFrame, out: Path, tiles: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def base_screen(cycles: int) -> tuple[Path, dict]:
+    """One small synthetic tile (all cycles) and its configuration, exports on."""
+    base = Path(tempfile.mkdtemp(prefix="bench_plan_"))
+    params = SynthParams(seed=0, wells=("A1",), tiles_per_well=1, n_cycles=cycles,
+                         sbs_tile_shape=(128, 128), empty_tile=False)  # fmt: skip
+    screen = write_screen(base / "screen", params, workers=2)
+    config = yaml.safe_load(screen["config"].read_text())
+    config["all"]["omezarr_export_default"] = True
+    return screen["root"], config
+
+
+def linked_screen(root: Path, config: dict, run: Path, tiles: int) -> Path:
+    """The configuration of 2 wells x ``tiles`` links to the tile of ``root``, under ``run``."""
+    for modality in ("sbs", "phenotype"):
+        samples = root / config["preprocess"][modality]["samples_fp"]
+        table = pd.read_csv(samples, sep="\t", dtype=str)
+        table["sample_fp"] = [str(root / p) for p in table.sample_fp]
+        _linked(table, run / modality, tiles).to_csv(run / f"{modality}.tsv", sep="\t",
+                                                     index=False)  # fmt: skip
+        config["preprocess"][modality]["samples_fp"] = str(run / f"{modality}.tsv")
+    config["sbs"]["library_path"] = str(root / "library.tsv")
+    config["all"]["root_fp"] = str(run / "analysis")
+    path = run / "config.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiles", type=int, nargs="+", default=[50, 200, 800])
     parser.add_argument("--cycles", type=int, default=11)
     parser.add_argument("--baseline", type=Path, default=None)
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="bench_plan_"))
-    params = SynthParams(seed=0, wells=("A1",), tiles_per_well=1, n_cycles=args.cycles,
-                         sbs_tile_shape=(128, 128), empty_tile=False)  # fmt: skip
-    screen = write_screen(base / "screen", params, workers=2)
-    config = yaml.safe_load(screen["config"].read_text())
-    config["all"]["omezarr_export_default"] = True
+    root, config = base_screen(args.cycles)
     print(f"{'tiles/well':>10}{'SBS files':>10}{'dry run s':>10}{'s/tile':>8}{'x first':>8}"
           f"{'peak MB':>9}{'baseline s':>11}")  # fmt: skip
     first = None
     for tiles in sorted(args.tiles):
-        run = base / f"n{tiles}"
-        for modality in ("sbs", "phenotype"):
-            samples = screen["root"] / config["preprocess"][modality]["samples_fp"]
-            table = pd.read_csv(samples, sep="\t", dtype=str)
-            table["sample_fp"] = [str(screen["root"] / p) for p in table.sample_fp]
-            _linked(table, run / modality, tiles).to_csv(run / f"{modality}.tsv", sep="\t",
-                                                         index=False)  # fmt: skip
-            config["preprocess"][modality]["samples_fp"] = str(run / f"{modality}.tsv")
-        config["sbs"]["library_path"] = str(screen["root"] / "library.tsv")
-        config["all"]["root_fp"] = str(run / "analysis")
-        path = run / "config.yml"
-        path.write_text(yaml.safe_dump(config))
+        path = linked_screen(root, config, root.parent / f"n{tiles}", tiles)
         seconds, peak = _dry_run(path, None)
         old = f"{_dry_run(path, args.baseline / 'src')[0]:>11.1f}" if args.baseline else ""
         per_tile = seconds / (2 * tiles)

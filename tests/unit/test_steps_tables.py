@@ -144,7 +144,10 @@ def test_inputs_come_from_the_stores_the_formats_name() -> None:
     assert plate.step_inputs(step, wc)["segment_sbs_cells"] == cells
     # Snakemake waits for the field (a job's output), the step reads its label image
     assert plate.flat_inputs(step, wc)["segment_sbs_cells"] == cells.removesuffix("/labels/cells")
-    assert "segment_sbs" in {s.name for s in plate.stages_read("sbs")}
+    # the stages exported for the jobs to read: the tile job reads the converted cycles
+    # (and computes the cells mask in memory), the montage the phenotype masks
+    assert {s.name for s in plate.stages_read("preprocess")} == {"convert_sbs", "calculate_ic_sbs"}
+    assert plate.stages_read("sbs") == []
     computed = _formats_workflow(all={"root_fp": "/out", "compute_format": "omezarr"})
     store = "/out/sbs/omezarr/segmentation/P-1_W-B03_T-1__segmentation.ome.zarr"
     assert computed.step_inputs(step, wc)["segment_sbs_cells"] == f"{store}/labels/cells"

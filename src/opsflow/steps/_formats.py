@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 from opsflow.errors import ConfigError
 from opsflow.export import STAGES, Stage, home_stage
 from opsflow.io import well_position
+from opsflow.steps._jobs import JOBS
 from opsflow.steps._outputs import OUTPUTS, get_output
 from opsflow.steps._stores import field_name
-from opsflow.steps._table import STEPS, Step
+from opsflow.steps._table import Step
 
 if TYPE_CHECKING:
     from opsflow.steps._workflow import Workflow
@@ -101,7 +102,7 @@ class FormatsMixin:
         """
         if self.compute_omezarr:
             return []
-        keys = {i.key for s in STEPS for i in s.inputs if i.key != "samples"}
+        keys = {i.key for s in JOBS for i in s.inputs if i.key != "samples"}
         read = {home[0].name for k in keys if (home := self.read_store(k)) is not None}
         return [s for s in STAGES if s.name in read and s.module == module]
 

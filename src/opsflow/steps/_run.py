@@ -6,7 +6,9 @@ steps of a module in memory (tests, benchmarks) through the same kernel calls.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from opsflow.aggregate import quiet_anndata
-from opsflow.errors import OpsflowError
 from opsflow.export import Stage
 from opsflow.frames import limit_threads
 from opsflow.io import (
@@ -27,10 +28,12 @@ from opsflow.io import (
 from opsflow.steps import export as export_steps
 from opsflow.steps._files import read_table, step_log, write_table
 from opsflow.steps._outputs import get_output
-from opsflow.steps._table import STEPS, Input, Step
+from opsflow.steps._table import STEPS, Input, Step, call_kernel
 from opsflow.steps._workflow import Workflow
 
 __all__ = ["call_kernel", "run_step", "run_tile"]
+
+logger = logging.getLogger(__name__)
 
 
 def _read(item: Input, path: str) -> Any:
@@ -95,17 +98,6 @@ def _write(key: str, path: str | os.PathLike[str], value: Any) -> None:
         write_table(path, value)
 
 
-def call_kernel(step: Step, args: list[Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    """Call a step's kernel and name its results by output key."""
-    result = step.kernel(*args, **params)
-    results = result if len(step.outputs) > 1 else (result,)
-    if len(results) != len(step.outputs):
-        raise OpsflowError(
-            f"step {step.name}: expected {len(step.outputs)} results, found {len(results)}."
-        )
-    return dict(zip(step.outputs, results, strict=True))
-
-
 def run_step(
     workflow: Workflow,
     step: Step,
@@ -119,19 +111,27 @@ def run_step(
     ``threads`` is what the scheduler gave the job: frame-wise kernels use no more.
     """
     with step_log(log), limit_threads(threads):
-        inputs = workflow.step_inputs(step, wildcards)
-        args = [_load(item, inputs[item.key]) for item in step.inputs]
-        results = call_kernel(step, args, step.params(workflow, wildcards))
-        stores: list[Stage] = []
-        for key, value in results.items():
-            home = workflow.written_store(key)
-            if home is None:
-                _write(key, workflow.path(key, wildcards), value)
-            elif home[0] not in stores:
-                stores.append(home[0])
-        loaded = {item.key: arg for item, arg in zip(step.inputs, args, strict=True)}
-        for stage in stores:
-            _write_store(workflow, stage, wildcards, {**loaded, **results}, step)
+        start = time.perf_counter()
+        for wc in workflow.each_wildcards(step, wildcards):
+            _run_once(workflow, step, wc)
+        seconds = time.perf_counter() - start
+        logger.info("%s: read, computed and wrote in %.2f s", step.name, seconds)
+
+
+def _run_once(workflow: Workflow, step: Step, wildcards: Mapping[str, str]) -> None:
+    inputs = workflow.step_inputs(step, wildcards)
+    args = [_load(item, inputs[item.key]) for item in step.inputs]
+    results = call_kernel(step, args, step.params(workflow, wildcards))
+    stores: list[Stage] = []
+    for key, value in results.items():
+        home = workflow.written_store(key)
+        if home is None:
+            _write(key, workflow.path(key, wildcards), value)
+        elif home[0] not in stores:
+            stores.append(home[0])
+    loaded = {item.key: arg for item, arg in zip(step.inputs, args, strict=True)}
+    for stage in stores:
+        _write_store(workflow, stage, wildcards, {**loaded, **results}, step)
 
 
 def _write_store(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,10 +91,6 @@ class StoresMixin:
         name = f"P-{{plate}}_W-{{well}}__{stage.store_what}_mosaic.ome.zarr"
         return str(self._omezarr_dir(stage) / name)
 
-    def export_log_pattern(self: Workflow, rule: str) -> str:
-        """Log of a field export: plate, well position and field in the file name."""
-        return str(self.root / "logs" / rule / "P-{plate}_{row}{column}_F-{field}.log")
-
     # ------------------------------------------------------------------ wildcards
     def well_of(self: Workflow, stage: Stage, plate: str, row: str, column: str) -> str:
         """The samples' name of the well at (row, column) of a plate (``A1`` or ``A01``)."""
@@ -112,17 +109,67 @@ class StoresMixin:
     def image_wildcards(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
         """The image's wildcards (plate, well, tile, cycle) of a field or tile job."""
         wc = dict(wildcards)
-        if "field" not in wc:
+        if "row" not in wc:
             return wc
         well = self.well_of(stage, wc["plate"], wc["row"], wc["column"])
-        return {"plate": wc["plate"], "well": well, **parse_field(wc["field"])}
+        image = {k: v for k, v in wc.items() if k in ("plate", "tile", "cycle")}
+        return {**image, "well": well, **parse_field(wc.get("field", ""))}
+
+    # -------------------------------------------------------------- export jobs
+    def export_each(self: Workflow, stage: Stage) -> tuple[str, ...]:
+        """Wildcards whose every value one export job covers: the cycles of a tile (or well)."""
+        return ("cycle",) if "cycle" in get_output(stage.image).wildcards else ()
+
+    def export_outputs(self: Workflow, stage: Stage) -> dict[str, str]:
+        """The stores (tiles layout) or fields (plate layout) one export job writes, by name."""
+        each = self.export_each(stage)
+        if self.layout == "tiles":
+            pattern = self.store_pattern(stage)
+        else:
+            tile = "{tile}" if "tile" in get_output(stage.image).wildcards else ""
+            field = f"{tile}c{{cycle}}" if each else "{field}"
+            pattern = self.field_pattern(stage).replace("{field}", field)
+        if not each:
+            return {"store": pattern}
+        cycles = self.combos(get_output(stage.image), {}, each)
+        return {f"store_{c['cycle']}": pattern.replace("{cycle}", c["cycle"]) for c in cycles}
+
+    def export_runs(self: Workflow, stage: Stage, wildcards: Wildcards) -> list[dict[str, str]]:
+        """The image wildcards of every image one export job writes (one unless cycles)."""
+        wc = self.image_wildcards(stage, wildcards)
+        each = self.export_each(stage)
+        if not each:
+            return [wc]
+        return [{**wc, **c} for c in self.combos(get_output(stage.image), wc, each)]
+
+    def export_log(self: Workflow, stage: Stage) -> str:
+        """Log of an export job, named by the wildcards of its outputs."""
+        image = get_output(stage.image)
+        if self.layout == "tiles":
+            kept = tuple(w for w in image.wildcards if w not in self.export_each(stage))
+            return self.log_pattern_of(stage.rule, str(replace(image, wildcards=kept).pattern("")))
+        if not self.export_each(stage):
+            name = "P-{plate}_{row}{column}_F-{field}.log"
+        else:
+            name = "P-{plate}_{row}{column}" + ("_T-{tile}" if "tile" in image.wildcards else "")
+            name += ".log"
+        return str(self.root / "logs" / stage.rule / name)
 
     def export_inputs(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
-        """Image, metadata table and label masks an export job (field or tile) reads."""
-        wc = self.image_wildcards(stage, wildcards)
+        """Image, metadata table and label masks an export job reads (image wildcards)."""
+        wc = dict(wildcards)
         metadata = self.path(f"combine_metadata_{stage.modality}", wc)
         labels = {label: self.path(key, wc) for label, key in stage.labels}
         return {"image": self.path(stage.image, wc), "metadata": metadata, **labels}
+
+    def export_job_inputs(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
+        """Everything one export job reads, as Snakemake takes it (one name per file)."""
+        inputs: dict[str, str] = {}
+        for wc in self.export_runs(stage, wildcards):
+            suffix = f"_{wc['cycle']}" if self.export_each(stage) else ""
+            for name, path in self.export_inputs(stage, wc).items():
+                inputs[name if name == "metadata" else name + suffix] = path
+        return inputs
 
     # ------------------------------------------------------------------ plate jobs
     def _images(self: Workflow, stage: Stage, wildcards: Wildcards) -> list[dict[str, str]]:

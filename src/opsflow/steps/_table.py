@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from opsflow import aggregate, merge, phenotype, preprocess, sbs
-from opsflow.errors import lookup
+from opsflow.errors import OpsflowError, lookup
 from opsflow.params import kwargs
 from opsflow.tables import combine_tiles
 
 if TYPE_CHECKING:
     from opsflow.steps._workflow import Workflow
 
-__all__ = ["STEPS", "Input", "Step", "get_step"]
+__all__ = ["STEPS", "Input", "Step", "call_kernel", "get_step"]
 
 Params = Callable[["Workflow", Mapping[str, str]], dict[str, Any]]
 
@@ -70,6 +70,20 @@ class Step:
     params: Params = _no_params
     threads: int = 1
     mem_mb: int = 2000
+    #: wildcards whose every value in the samples one job covers, one after the other
+    #: (the cycles of a tile: one convert job per tile, not per image)
+    each: tuple[str, ...] = ()
+
+
+def call_kernel(step: Step, args: list[Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """Call a step's kernel and name its results by output key."""
+    result = step.kernel(*args, **params)
+    results = result if len(step.outputs) > 1 else (result,)
+    if len(results) != len(step.outputs):
+        raise OpsflowError(
+            f"step {step.name}: expected {len(step.outputs)} results, found {len(results)}."
+        )
+    return dict(zip(step.outputs, results, strict=True))
 
 
 def _settings(section: str) -> Params:
@@ -108,6 +122,7 @@ def _preprocess_steps(modality: str, per_tile: tuple[str, ...]) -> tuple[Step, .
             inputs=(Input("samples"),),
             outputs=(image, metadata),
             params=_convert_params(modality),
+            each=("cycle",) if "cycle" in per_tile else (),
         ),
         Step(
             name=f"combine_metadata_{modality}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -173,13 +174,36 @@ class Workflow(FormatsMixin, StoresMixin):
         return self._library
 
     # ---------------------------------------------------------------------------- steps
-    def step_outputs(self, step: Step) -> dict[str, str]:
-        """Output patterns of a step: by output key, and by stage for the stores it writes."""
-        return self.store_outputs(step)
+    def step_outputs(self, step: Step) -> dict[str, tuple[str, str]]:
+        """A step's rule outputs: name -> (output key or stage, pattern).
+
+        Keyed by output, and by stage for the stores it writes; a step that covers every
+        value of some wildcards (``each``) names one output per value (``..._c3``).
+        """
+        outputs = {key: (key, pattern) for key, pattern in self.store_outputs(step).items()}
+        if not step.each:
+            return outputs
+        expanded: dict[str, tuple[str, str]] = {}
+        for combo in self.combos(get_output(step.outputs[0]), {}, step.each):
+            for name, (key, pattern) in outputs.items():
+                for wildcard, value in combo.items():
+                    pattern = pattern.replace(f"{{{wildcard}}}", value)
+                expanded[f"{name}_{'_'.join(combo.values())}"] = (key, pattern)
+        return expanded
+
+    def each_wildcards(self, step: Step, wildcards: Wildcards) -> list[dict[str, str]]:
+        """The wildcards of every run of a step's kernel in one job (one unless ``each``)."""
+        if not step.each:
+            return [dict(wildcards)]
+        combos = self.combos(get_output(step.outputs[0]), wildcards, step.each)
+        return [{**wildcards, **combo} for combo in combos]
 
     def log_pattern(self, step: Step) -> str:
-        """Log file of a step's jobs, with the wildcards of its first output."""
-        return self.log_pattern_of(step.name, self.pattern(step.outputs[0]))
+        """Log file of a step's jobs, with the wildcards of its first output (but ``each``)."""
+        first = get_output(step.outputs[0])
+        kept = tuple(w for w in first.wildcards if w not in step.each)
+        pattern = replace(first, wildcards=kept).pattern(self.root)
+        return self.log_pattern_of(step.name, str(pattern))
 
     def log_pattern_of(self, rule: str, output_pattern: str) -> str:
         """Log file of a rule: ``logs/{rule}/{stem of its output}.log``."""
@@ -193,14 +217,16 @@ class Workflow(FormatsMixin, StoresMixin):
     def flat_inputs(self, step: Step, wildcards: Wildcards) -> dict[str, str | list[str]]:
         """The job's inputs as Snakemake takes them: a path or a list of paths per name."""
         flat: dict[str, str | list[str]] = {}
-        for name, value in {
-            **self.step_inputs(step, wildcards),
-            **self.store_inputs(step, wildcards),
-        }.items():
-            paths = list(value.values()) if isinstance(value, dict) else value
-            flat[name] = (
-                [dependency(p) for p in paths] if isinstance(paths, list) else dependency(paths)
-            )
+        for wc in self.each_wildcards(step, wildcards):
+            suffix = "".join(f"_{wc[w]}" for w in step.each)
+            for name, value in {
+                **self.step_inputs(step, wc),
+                **self.store_inputs(step, wc),
+            }.items():
+                paths = list(value.values()) if isinstance(value, dict) else value
+                flat[name + suffix] = (
+                    [dependency(p) for p in paths] if isinstance(paths, list) else dependency(paths)
+                )
         return flat
 
     def _resolve(self, step: Step, item: Input, wildcards: Wildcards) -> Any:

@@ -7,7 +7,7 @@ from snakemake.utils import validate
 
 from opsflow.config import load_config
 from opsflow.errors import OpsflowError
-from opsflow.steps import STEPS, Workflow, check_inputs, dependency, run_step, step_log
+from opsflow.steps import JOBS, Workflow, check_inputs, dependency, run_step, step_log
 
 BASE_DIR = Path(workflow.configfiles[0]).resolve().parent if workflow.configfiles else Path.cwd()
 try:

@@ -11,7 +11,7 @@ from opsflow.steps import export as export_steps
 
 
 def _export_inputs(stage):
-    return lambda wildcards: WORKFLOW.export_inputs(stage, dict(wildcards.items()))
+    return lambda wildcards: WORKFLOW.export_job_inputs(stage, dict(wildcards.items()))
 
 
 def _field_paths(stage):
@@ -32,14 +32,19 @@ def _plate_inputs(stage):
     return _field_paths(stage)
 
 
-def _tile_of(wildcards, stage):
-    tile = WORKFLOW.image_wildcards(stage, dict(wildcards.items())).get("tile")
-    return None if tile is None else int(tile)
+def _export(stage, wildcards, outputs, threads):
+    # every image of the job (one, or each cycle of a tile) into its store or field
+    for image, output in zip(WORKFLOW.export_runs(stage, dict(wildcards.items())), outputs, strict=True):
+        found = WORKFLOW.export_inputs(stage, image)
+        export_steps.export(
+            stage.name, found["image"], output, metadata=found["metadata"],
+            masks={label: found[label] for label, _ in stage.labels}, config=CONFIG,
+            tile=int(image["tile"]) if "tile" in image else None, workers=threads,
+        )
 
 
 for _stage in STAGES:
     _plate = WORKFLOW.layout == "plate"
-    _output = WORKFLOW.field_pattern(_stage) if _plate else WORKFLOW.store_pattern(_stage)
 
     if not WORKFLOW.compute_omezarr:  # else the steps write these stores
 
@@ -52,13 +57,11 @@ for _stage in STAGES:
                 # update(): Snakemake keeps (backs up) an earlier store or field instead of
                 # deleting it before the job, and restores it if the export fails; the export
                 # itself writes a temporary sibling and renames it into place.
-                update(directory(_output)),
+                **{k: update(directory(p)) for k, p in WORKFLOW.export_outputs(_stage).items()},
             log:
-                WORKFLOW.export_log_pattern(_stage.rule) if _plate
-                else WORKFLOW.log_pattern_of(_stage.rule, _output),
+                WORKFLOW.export_log(_stage),
             params:
                 stage=_stage,
-                labels=[label for label, _ in _stage.labels],
             wildcard_constraints:
                 row=r"[A-Z]{1,2}",
                 column=r"\d{1,2}",
@@ -68,11 +71,7 @@ for _stage in STAGES:
                 mem_mb=2000,
             run:
                 with step_log(log[0]):
-                    export_steps.export(
-                        params.stage.name, input.image, output[0],
-                        metadata=input.metadata, masks={k: input[k] for k in params.labels},
-                        config=CONFIG, tile=_tile_of(wildcards, params.stage), workers=threads,
-                    )
+                    _export(params.stage, wildcards, list(output), threads)
 
     if _plate:
 

@@ -1,5 +1,6 @@
-# Every compute step, one rule per row of opsflow.steps.STEPS: inputs, outputs, kernel,
-# threads and memory all come from the table; the rule only wires them for Snakemake.
+# Every compute job, one rule per row of opsflow.steps.JOBS (the steps, each module's
+# per-tile chain as one job): inputs, outputs, kernel, threads and memory all come from
+# the table; the rule only wires them for Snakemake.
 
 
 def _outputs(step):
@@ -10,14 +11,14 @@ def _outputs(step):
             return directory(path)
         return temp(path) if WORKFLOW.temporary(key) else path
 
-    return {k: wrap(k, v) for k, v in WORKFLOW.step_outputs(step).items()}
+    return {name: wrap(k, v) for name, (k, v) in WORKFLOW.step_outputs(step).items()}
 
 
 def _inputs(step):
     return lambda wildcards: WORKFLOW.flat_inputs(step, dict(wildcards.items()))
 
 
-for _step in STEPS:
+for _step in JOBS:
 
     rule:
         name:

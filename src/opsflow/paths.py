@@ -11,6 +11,9 @@ __all__ = ["MODULES", "file_name", "stem"]
 #: The pipeline modules, in order; each writes under ``{root}/{module}/``.
 MODULES = ("preprocess", "sbs", "phenotype", "merge", "aggregate")
 
+#: The QC report of a run, at the top of ``all.root_fp``.
+REPORT_NAME = "qc_report.html"
+
 
 def stem(
     plate: str | int,

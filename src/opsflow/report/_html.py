@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from opsflow.io import atomic_path
+from opsflow.paths import REPORT_NAME
 from opsflow.report._numbers import hits_table, outputs_of, tile_numbers, well_numbers
 from opsflow.report._plots import data_uri, plate_heatmaps, store_thumbnail
 
@@ -22,7 +23,6 @@ __all__ = ["REPORT_NAME", "write_report"]
 
 log = logging.getLogger(__name__)
 
-REPORT_NAME = "qc_report.html"
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:80em;color:#222}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ccc;
 padding:.2em .5em;text-align:right}th{background:#eee}figure{display:inline-block;

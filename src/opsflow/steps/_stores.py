@@ -102,7 +102,7 @@ class StoresMixin:
     def _wells(self: Workflow, modality: str, plate: str) -> list[str]:
         key = (modality, plate)
         if key not in self._plate_wells:  # once per plate, not once per field
-            wells = self._rows(modality, {"plate": plate}).get("well", ())
+            wells = (row["well"] for row in self._rows(modality, {"plate": plate}))
             self._plate_wells[key] = list(dict.fromkeys(wells))
         return self._plate_wells[key]
 

@@ -58,6 +58,7 @@ class Workflow(FormatsMixin, StoresMixin):
         # sample rows by the values of some wildcards: one grouping per table and set of
         # wildcard names, so finding a job's rows costs the same whatever the screen size
         self._groups: dict[tuple[str, tuple[str, ...]], dict[Any, Any]] = {}
+        self._records: dict[str, list[dict[str, str]]] = {}
         self._targets: dict[str, list[str]] = {}
         self._plate_wells: dict[tuple[str, str], list[str]] = {}
         self.check_formats()
@@ -100,20 +101,24 @@ class Workflow(FormatsMixin, StoresMixin):
         output = get_output(key)
         return self.pattern(key).format(**{w: wildcards[w] for w in output.wildcards})
 
-    def _rows(self, modality: str, wildcards: Wildcards) -> pd.DataFrame:
+    def _rows(self, modality: str, wildcards: Wildcards) -> list[dict[str, str]]:
+        """The sample rows (as dicts) whose columns match the wildcards they have."""
         rows = self._wells_of_both() if modality == "both" else self.samples.get(modality)
         if rows is None:
-            return pd.DataFrame(columns=["plate", "well", "tile", "cycle"])
+            return []
+        if modality not in self._records:  # plain dicts: a job's lookup costs no pandas call
+            self._records[modality] = rows.to_dict("records")
+        records = self._records[modality]
         names = tuple(sorted(n for n in wildcards if n in rows.columns))
         if not names:
-            return rows
+            return records
         groups = self._groups.get((modality, names))
         if groups is None:
             groups = rows.groupby(list(names) if len(names) > 1 else names[0], sort=False).indices
             self._groups[(modality, names)] = groups
         values = tuple(str(wildcards[n]) for n in names)
-        positions = groups.get(values if len(names) > 1 else values[0])
-        return rows.iloc[positions] if positions is not None else rows.iloc[:0]
+        positions = groups.get(values if len(names) > 1 else values[0], ())
+        return [records[i] for i in positions]
 
     def _wells_of_both(self) -> pd.DataFrame | None:
         """(plate, well) of the wells both modalities have; the others said once."""
@@ -133,7 +138,7 @@ class Workflow(FormatsMixin, StoresMixin):
     def combos(self, output: Output, wildcards: Wildcards, over: tuple[str, ...]) -> list[dict]:
         """Values of ``over`` in the samples that match ``wildcards``, in numeric order."""
         rows = self._rows(output.modality, wildcards)
-        distinct = dict.fromkeys(zip(*(rows[name] for name in over), strict=True))
+        distinct = dict.fromkeys(tuple(row[name] for name in over) for row in rows)
         numeric = [name in ("tile", "cycle") for name in over]
 
         def order(values: tuple[str, ...]) -> tuple[Any, ...]:
@@ -150,9 +155,8 @@ class Workflow(FormatsMixin, StoresMixin):
             ]
         return list(self._targets[key])
 
-    def module_targets(self, module: str) -> list[str]:
-        """The final outputs of a module (``target`` rows of the outputs table)."""
-        keys = [
+    def _target_keys(self, module: str) -> list[str]:
+        return [
             o.key
             for o in OUTPUTS
             if o.module == module
@@ -160,7 +164,10 @@ class Workflow(FormatsMixin, StoresMixin):
             and o.enabled(self.config)
             and not self.temporary(o.key)
         ]
-        return [path for key in keys for path in self.targets(key)]
+
+    def module_targets(self, module: str) -> list[str]:
+        """The final outputs of a module (``target`` rows of the outputs table)."""
+        return [path for key in self._target_keys(module) for path in self.targets(key)]
 
     def tile_cycles(self, wildcards: Wildcards) -> list[str]:
         """Cycle labels of one SBS tile, in acquisition (numeric) order."""
@@ -232,7 +239,7 @@ class Workflow(FormatsMixin, StoresMixin):
     def _resolve(self, step: Step, item: Input, wildcards: Wildcards) -> Any:
         if item.key == "samples":
             modality = get_output(step.outputs[0]).modality
-            return list(self._rows(modality, dict(wildcards)).sample_fp)
+            return [row["sample_fp"] for row in self._rows(modality, dict(wildcards))]
         output = get_output(item.key)
         base = {w: wildcards[w] for w in output.wildcards if w in wildcards}
         if item.cycle_index is not None:
@@ -244,6 +251,26 @@ class Workflow(FormatsMixin, StoresMixin):
         return paths if item.gather in ("dict", "mapping") else list(paths.values())
 
     # ------------------------------------------------------------------------ targets
+    def report_inputs(self) -> list[str]:
+        """What the QC report waits for: the default targets but those upstream of others.
+
+        A tile's outputs come from the job that also writes its tables, which the well's
+        tables gather; a plate's fields from the jobs its metadata job waits for. Listing
+        only the rest keeps the report's input list from repeating the screen's files.
+        """
+        modules = [m for m in MODULES if m in self.config.all.modules]
+        keys = {o.key: o for o in OUTPUTS}
+        last = [
+            path
+            for m in modules
+            for key in self._target_keys(m)
+            if "tile" not in keys[key].wildcards
+            for path in self.targets(key)
+        ]
+        stores = [p for m in modules for p in self.store_targets(m, enabled_only=True)]
+        plate_metadata = ("/zarr.json", "/.zattrs")  # a plate: its metadata, not its fields
+        return last + [p for p in stores if ".ome.zarr/" not in p or p.endswith(plate_metadata)]
+
     def all_targets(self) -> list[str]:
         """What the default target builds: final outputs and enabled stores of each module."""
         modules = [m for m in MODULES if m in self.config.all.modules]

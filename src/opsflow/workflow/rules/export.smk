@@ -125,21 +125,33 @@ for _stage in STAGES:
                 )
 
 
+def _module_targets(module, stores_only=False):
+    def targets(wildcards):
+        if stores_only:  # the module's chosen stages, even where its exports are off
+            return WORKFLOW.store_targets(module, enabled_only=False)
+        return WORKFLOW.module_targets(module) + WORKFLOW.store_targets(module, enabled_only=True)
+
+    return targets
+
+
+def _store_dirs(module):
+    return lambda wildcards: WORKFLOW.store_dirs(module, enabled_only=False)
+
+
 for _module in MODULES:
 
     rule:
         name:
             f"all_{_module}"
         input:
-            WORKFLOW.module_targets(_module),
-            WORKFLOW.store_targets(_module, enabled_only=True),
+            _module_targets(_module),
 
     # Explicitly requested: the module's chosen stages, even where its exports are off.
     rule:
         name:
             f"all_{_module}_omezarr"
         input:
-            WORKFLOW.store_targets(_module, enabled_only=False),
+            _module_targets(_module, stores_only=True),
 
     # Storage: remove the stores of a module's chosen stages (e.g. once only the final
     # ones are kept). TIFFs and tables are untouched; a later run can export them again.
@@ -147,7 +159,7 @@ for _module in MODULES:
         name:
             f"cleanup_omezarr_{_module}"
         params:
-            stores=WORKFLOW.store_dirs(_module, enabled_only=False),
+            stores=_store_dirs(_module),
         localrule: True
         run:
             export_steps.remove_stores(params.stores)

@@ -1,0 +1,78 @@
+"""Whole-workflow wall time per tile against the sum of its steps' compute, in one run.
+
+Run: ``.venv/bin/python benchmarks/bench_workflow.py [--tiles 6] [--cycles 11]
+[--cores 1]``. A synthetic screen (1 well x N SBS tiles x cycles, its phenotype tiles)
+runs with ``opsflow run --cores C`` twice, exports off and exports on (each module's default
+stages as sharded plates), each in its own root. Every compute job logs how long its
+kernels took; their sum is the run's in-memory compute (what the steps cost without
+files, scheduling, Snakemake or exports). ``wall / compute`` is what the workflow adds;
+with one core (the default) both are serial, so the ratio is not flattered by parallel
+jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from opsflow.synth import SynthParams, write_screen
+
+_COMPUTED = re.compile(r"\(computed in ([\d.]+) s\)")
+
+
+def _run(config: Path, cores: int) -> float:
+    command = [sys.executable, "-m", "opsflow.cli", "run", "--configfile", str(config),
+               "--cores", str(cores), "-q"]  # fmt: skip
+    start = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    if proc.returncode:
+        sys.exit(f"{config}: the run failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def _compute(root: Path) -> tuple[float, int]:
+    """Seconds of kernel compute logged by every job under ``root``, and the job count."""
+    seconds, jobs = 0.0, 0
+    for log in (root / "logs").rglob("*.log"):
+        found = _COMPUTED.findall(log.read_text())
+        seconds += sum(float(s) for s in found)
+        jobs += 1
+    return seconds, jobs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiles", type=int, default=6)
+    parser.add_argument("--cycles", type=int, default=11)
+    parser.add_argument("--cores", type=int, default=1)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="bench_workflow_"))
+    params = SynthParams(seed=0, wells=("A1",), tiles_per_well=args.tiles,
+                         n_cycles=args.cycles, empty_tile=False)  # fmt: skip
+    screen = write_screen(base / "screen", params, workers=2)
+    config = yaml.safe_load(screen["config"].read_text())
+    print(f"1 well x {args.tiles} SBS tiles x {args.cycles} cycles, {args.cores} core(s)")
+    print(f"{'exports':>8}{'wall s':>9}{'compute s':>11}{'jobs':>6}{'wall/tile s':>13}"
+          f"{'wall / compute':>16}")  # fmt: skip
+    for exports in (False, True):
+        data = yaml.safe_load(yaml.safe_dump(config))
+        name = "exports_on" if exports else "exports_off"
+        data["all"]["root_fp"] = name
+        data["all"]["omezarr_export_default"] = exports
+        path = screen["root"] / f"{name}.yml"
+        path.write_text(yaml.safe_dump(data))
+        wall = _run(path, args.cores)
+        compute, jobs = _compute(screen["root"] / name)
+        print(f"{'on' if exports else 'off':>8}{wall:>9.1f}{compute:>11.1f}{jobs:>6}"
+              f"{wall / args.tiles:>13.2f}{wall / compute:>16.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

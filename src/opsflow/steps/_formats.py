@@ -120,7 +120,7 @@ class FormatsMixin:
     def store_inputs(self: Workflow, step: Step, wildcards: Wildcards) -> dict[str, str]:
         """What a step writing stores reads besides its inputs.
 
-        The pixel size (the well's metadata; the convert step has its own) and, for a
+        The pixel size (the tile's metadata; the convert step has its own) and, for a
         stage whose masks it adds, the stage's image where the step does not read it.
         """
         written = {h[0].name: h[0] for k in step.outputs if (h := self.written_store(k))}
@@ -129,7 +129,7 @@ class FormatsMixin:
         extra: dict[str, str] = {}
         modality = get_output(step.outputs[0]).modality
         if f"convert_{modality}_metadata" not in step.outputs:
-            extra["metadata"] = self.path(f"combine_metadata_{modality}", wildcards)
+            extra["metadata"] = self.metadata_of(modality, wildcards)
         have = {i.key for i in step.inputs} | set(step.outputs)
         for stage in written.values():
             if stage.image not in have:

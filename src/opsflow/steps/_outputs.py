@@ -121,9 +121,7 @@ def _agg(key: str, what: str, folder: str = "parquets", **kw: object) -> Output:
 OUTPUTS: tuple[Output, ...] = (
     # preprocess: converted tiles, their metadata, illumination fields
     _pre("convert_sbs", "images", "image", "sbs", wildcards=TILE_CYCLE, axes="cyx", target=True),
-    _pre(
-        "convert_sbs_metadata", "metadata", "metadata", "sbs", wildcards=TILE_CYCLE, ext="parquet"
-    ),
+    _pre("convert_sbs_metadata", "metadata", "metadata", "sbs", wildcards=TILE, ext="parquet"),
     _pre(
         "combine_metadata_sbs",
         "metadata",

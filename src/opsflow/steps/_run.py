@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from opsflow.aggregate import quiet_anndata
 from opsflow.export import Stage
@@ -112,8 +113,11 @@ def run_step(
     """
     with step_log(log), limit_threads(threads):
         start, computing = time.perf_counter(), 0.0
+        gathered: dict[str, list[Any]] = {}
         for wc in workflow.each_wildcards(step, wildcards):
-            computing += _run_once(workflow, step, wc)
+            computing += _run_once(workflow, step, wc, gathered)
+        for key, tables in gathered.items():  # one table of every run (e.g. every cycle)
+            _write(key, workflow.path(key, wildcards), pd.concat(tables, ignore_index=True))
         seconds = time.perf_counter() - start
         logger.info(
             "%s: read, computed and wrote in %.2f s (computed in %.2f s)",
@@ -121,8 +125,13 @@ def run_step(
         )  # fmt: skip
 
 
-def _run_once(workflow: Workflow, step: Step, wildcards: Mapping[str, str]) -> float:
-    """Read, compute, write; the seconds the kernel took (lazy inputs read inside it)."""
+def _run_once(
+    workflow: Workflow, step: Step, wildcards: Mapping[str, str], gathered: dict[str, list[Any]]
+) -> float:
+    """Read, compute, write; the seconds the kernel took (lazy inputs read inside it).
+
+    Outputs without the wildcards the job covers (``each``) are kept in ``gathered``.
+    """
     inputs = workflow.step_inputs(step, wildcards)
     args = [_load(item, inputs[item.key]) for item in step.inputs]
     start = time.perf_counter()
@@ -131,7 +140,9 @@ def _run_once(workflow: Workflow, step: Step, wildcards: Mapping[str, str]) -> f
     stores: list[Stage] = []
     for key, value in results.items():
         home = workflow.written_store(key)
-        if home is None:
+        if step.each and not set(step.each) & set(get_output(key).wildcards):
+            gathered.setdefault(key, []).append(value)
+        elif home is None:
             _write(key, workflow.path(key, wildcards), value)
         elif home[0] not in stores:
             stores.append(home[0])

@@ -155,10 +155,21 @@ class StoresMixin:
             name += ".log"
         return str(self.root / "logs" / stage.rule / name)
 
+    def metadata_of(self: Workflow, modality: str, wildcards: Wildcards) -> str:
+        """The metadata table that gives an image's pixel size: its tile's, else its well's.
+
+        A tile's own table, not the well's: a job per tile that waited for the well's
+        would wait for every tile's conversion, and Snakemake checks each such input
+        against the thousands of files the well's table gathers.
+        """
+        if "tile" in wildcards:
+            return self.path(f"convert_{modality}_metadata", wildcards)
+        return self.path(f"combine_metadata_{modality}", wildcards)
+
     def export_inputs(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
         """Image, metadata table and label masks an export job reads (image wildcards)."""
         wc = dict(wildcards)
-        metadata = self.path(f"combine_metadata_{stage.modality}", wc)
+        metadata = self.metadata_of(stage.modality, wc)
         labels = {label: self.path(key, wc) for label, key in stage.labels}
         return {"image": self.path(stage.image, wc), "metadata": metadata, **labels}
 

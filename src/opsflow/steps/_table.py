@@ -71,7 +71,8 @@ class Step:
     threads: int = 1
     mem_mb: int = 2000
     #: wildcards whose every value in the samples one job covers, one after the other
-    #: (the cycles of a tile: one convert job per tile, not per image)
+    #: (the cycles of a tile: one convert job per tile, not per image); an output
+    #: without them gathers the runs' tables into one (the tile's metadata)
     each: tuple[str, ...] = ()
 
 
@@ -127,7 +128,7 @@ def _preprocess_steps(modality: str, per_tile: tuple[str, ...]) -> tuple[Step, .
         Step(
             name=f"combine_metadata_{modality}",
             kernel=preprocess.combine_metadata_tables,
-            inputs=(Input(metadata, over=per_tile),),
+            inputs=(Input(metadata, over=("tile",)),),
             outputs=(f"combine_metadata_{modality}",),
             mem_mb=1000,
         ),

@@ -193,6 +193,9 @@ class Workflow(FormatsMixin, StoresMixin):
         expanded: dict[str, tuple[str, str]] = {}
         for combo in self.combos(get_output(step.outputs[0]), {}, step.each):
             for name, (key, pattern) in outputs.items():
+                if not any(f"{{{w}}}" in pattern for w in step.each):
+                    expanded[name] = (key, pattern)  # one file for the whole job
+                    continue
                 for wildcard, value in combo.items():
                     pattern = pattern.replace(f"{{{wildcard}}}", value)
                 expanded[f"{name}_{'_'.join(combo.values())}"] = (key, pattern)

@@ -242,3 +242,31 @@ def test_the_good_screen_passes(small_screen: dict[str, Path], tmp_path: Path, c
     assert main(["check", "--configfile", str(config)]) == 0
     out = capsys.readouterr().out
     assert "no problems" in out and "raw files of 16 tiles" in out
+
+
+def test_headers_are_read_once_until_a_file_changes(
+    small_screen: dict[str, Path], tmp_path: Path, capsys, monkeypatch
+) -> None:
+    from opsflow.steps import _preflight
+
+    screen = Screen(small_screen, tmp_path)
+    copy = screen.raw_copy(0, "own_copy.ome.tif")
+    config = screen.write()
+    read: list[str] = []
+    original = _preflight.read_raw_header
+
+    def counted(path):
+        read.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(_preflight, "read_raw_header", counted)
+    assert main(["check", "--configfile", str(config)]) == 0
+    n_files = len(read)
+    assert n_files == len(screen.sbs) + len(screen.phenotype)
+    assert main(["check", "--configfile", str(config)]) == 0
+    assert len(read) == n_files  # the second check read no header
+    # a file that changes is read again, and what is wrong with it is found
+    copy.write_bytes(copy.read_bytes()[: copy.stat().st_size // 2])
+    assert main(["check", "--configfile", str(config)]) == 2
+    assert read[n_files:] == [str(copy)]
+    assert "own_copy.ome.tif" in capsys.readouterr().err

@@ -19,6 +19,7 @@ import pandas as pd
 from opsflow.errors import OpsflowError
 from opsflow.io import RawHeader, read_raw_header
 from opsflow.preprocess import converted_channel_names, converted_shape
+from opsflow.steps._header_cache import HeaderCache
 from opsflow.steps._workflow import Workflow
 from opsflow.steps.samples import load_library
 
@@ -39,16 +40,19 @@ def preflight(workflow: Workflow, *, workers: int | None = None) -> list[str]:
     Also notes, on the workflow, the modalities whose files record no stage positions.
     """
     problems: list[str] = []
+    cache = HeaderCache(workflow.root)
     for modality, samples in workflow.samples.items():
         problems += _samples_problems(workflow, modality, samples)
         paths = list(dict.fromkeys(samples.sample_fp))
-        headers, unreadable = _headers(paths, workers)
+        headers, unreadable = _headers(paths, workers, cache)
         problems += unreadable
         problems += _file_problems(workflow, modality, samples, headers)
         if headers and not all(h.stage_position_um for h in headers.values()):
             workflow.positions_missing.add(modality)  # no well mosaics: nothing to place by
     if "sbs" in workflow.samples:
         problems += _library_problems(workflow)
+    if not problems:  # a refused screen writes nothing under its root
+        cache.save()
     return problems
 
 
@@ -62,7 +66,9 @@ def check_inputs(workflow: Workflow, *, workers: int | None = None) -> int:
     return sum(len(s.sample_fp.unique()) for s in workflow.samples.values())
 
 
-def _headers(paths: list[str], workers: int | None) -> tuple[dict[str, RawHeader], list[str]]:
+def _headers(
+    paths: list[str], workers: int | None, cache: HeaderCache
+) -> tuple[dict[str, RawHeader], list[str]]:
     def read(path: str) -> RawHeader | str:
         try:
             return read_raw_header(path)
@@ -71,10 +77,16 @@ def _headers(paths: list[str], workers: int | None) -> tuple[dict[str, RawHeader
 
     # Reading a header is mostly Python (GIL-bound) on a local disk and mostly waiting on
     # a network file system: a few threads help the second without hurting the first.
+    known = cache.known(paths)
+    todo = [p for p in paths if p not in known]
     n = workers or 4
     with ThreadPoolExecutor(max(1, n)) as pool:
-        results = dict(zip(paths, pool.map(read, paths), strict=True))
-    headers = {p: r for p, r in results.items() if isinstance(r, RawHeader)}
+        results = dict(zip(todo, pool.map(read, todo), strict=True))
+    read_now = {p: r for p, r in results.items() if isinstance(r, RawHeader)}
+    cache.add(read_now)
+    headers = {
+        p: known[p] if p in known else read_now[p] for p in paths if p in known or p in read_now
+    }
     return headers, [r for r in results.values() if isinstance(r, str)]
 
 

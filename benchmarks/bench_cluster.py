@@ -34,7 +34,6 @@ SUBMIT = """#!/bin/bash
 # run the job script now; record its start and end (seconds since the epoch)
 start=$(date +%s.%N)
 bash "$1" > /dev/null 2>&1
-code=$?
 echo "$start $(date +%s.%N) $1" >> "{times}"
 echo "local-$$"
 exit 0

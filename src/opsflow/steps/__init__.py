@@ -9,7 +9,7 @@ wrapper (read, call, write atomically) and :func:`run_tile` runs a tile in memor
 
 from opsflow.steps._files import read_table, step_log, write_table
 from opsflow.steps._formats import dependency
-from opsflow.steps._jobs import JOBS, chain, get_job
+from opsflow.steps._jobs import JOBS, chain
 from opsflow.steps._outputs import OUTPUTS, Output, get_output
 from opsflow.steps._preflight import PreflightError, check_inputs, preflight
 from opsflow.steps._run import call_kernel, run_step, run_tile
@@ -30,7 +30,6 @@ __all__ = [
     "chain",
     "check_inputs",
     "dependency",
-    "get_job",
     "get_output",
     "get_step",
     "preflight",

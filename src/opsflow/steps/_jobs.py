@@ -12,18 +12,14 @@ input, a file to look at), and a failed tile reruns alone. Steps that gather til
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from opsflow.errors import OpsflowError
 from opsflow.steps._outputs import get_output
-from opsflow.steps._table import STEPS, Input, Step, call_kernel, get_step
+from opsflow.steps._table import STEPS, Input, Step, get_step, run_in_memory
 
-__all__ = ["JOBS", "chain", "get_job"]
-
-log = logging.getLogger(__name__)
+__all__ = ["JOBS", "chain"]
 
 
 class _Chain:
@@ -33,12 +29,8 @@ class _Chain:
         self.steps, self.inputs = steps, inputs
 
     def __call__(self, *args: Any, params: Mapping[str, Mapping[str, Any]]) -> tuple[Any, ...]:
-        values = dict(zip(self.inputs, args, strict=True))
-        for step in self.steps:
-            start = time.perf_counter()
-            arguments = [values[item.key] for item in step.inputs]
-            values.update(call_kernel(step, arguments, params[step.name]))
-            log.info("%s done in %.2f s", step.name, time.perf_counter() - start)
+        known = dict(zip(self.inputs, args, strict=True))
+        values = run_in_memory(self.steps, known, lambda step: params[step.name])
         return tuple(values[key] for step in self.steps for key in step.outputs)
 
 
@@ -96,12 +88,3 @@ JOBS: tuple[Step, ...] = (
     *(step for step in STEPS if step.name not in _CHAINED),
     *(chain(name, steps) for name, steps in _CHAINS.items()),
 )
-
-_BY_NAME = {job.name: job for job in JOBS}
-
-
-def get_job(name: str) -> Step:
-    """The job (rule) called ``name``."""
-    if name not in _BY_NAME:
-        raise OpsflowError(f"no job {name!r}; the jobs are {', '.join(_BY_NAME)}.")
-    return _BY_NAME[name]

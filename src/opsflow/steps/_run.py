@@ -29,7 +29,7 @@ from opsflow.io import (
 from opsflow.steps import export as export_steps
 from opsflow.steps._files import read_table, step_log, write_table
 from opsflow.steps._outputs import get_output
-from opsflow.steps._table import STEPS, Input, Step, call_kernel
+from opsflow.steps._table import STEPS, Input, Step, call_kernel, run_in_memory
 from opsflow.steps._workflow import Workflow
 
 __all__ = ["call_kernel", "run_step", "run_tile"]
@@ -192,13 +192,12 @@ def run_tile(
     ``known`` holds values by output key (e.g. ``convert_sbs`` as a list of cycles and
     ``calculate_ic_sbs``); the result adds every output computed from them.
     """
-    values = dict(known)
+    available, chosen = set(known), []
     for step in STEPS:
         first = get_output(step.outputs[0])
-        if first.module != module or "tile" not in first.wildcards or first.key in values:
+        if first.module != module or "tile" not in first.wildcards or first.key in available:
             continue
-        if not all(item.key in values for item in step.inputs):
-            continue
-        args = [values[item.key] for item in step.inputs]
-        values.update(call_kernel(step, args, step.params(workflow, wildcards)))
-    return values
+        if all(item.key in available for item in step.inputs):
+            chosen.append(step)
+            available.update(step.outputs)
+    return run_in_memory(chosen, known, lambda step: step.params(workflow, wildcards))

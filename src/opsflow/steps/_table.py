@@ -7,7 +7,9 @@ One row per Snakemake rule. The generic rule file, the file-level runner
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,7 +21,9 @@ from opsflow.tables import combine_tiles
 if TYPE_CHECKING:
     from opsflow.steps._workflow import Workflow
 
-__all__ = ["STEPS", "Input", "Step", "call_kernel", "get_step"]
+__all__ = ["STEPS", "Input", "Step", "call_kernel", "get_step", "run_in_memory"]
+
+log = logging.getLogger(__name__)
 
 Params = Callable[["Workflow", Mapping[str, str]], dict[str, Any]]
 
@@ -85,6 +89,21 @@ def call_kernel(step: Step, args: list[Any], params: Mapping[str, Any]) -> dict[
             f"step {step.name}: expected {len(step.outputs)} results, found {len(results)}."
         )
     return dict(zip(step.outputs, results, strict=True))
+
+
+def run_in_memory(
+    steps: Iterable[Step], values: Mapping[str, Any], params: Callable[[Step], Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Each step's kernel, in order, on the values so far (by output key); all the values.
+
+    What a chained job and an in-memory tile run share; each step's time is logged.
+    """
+    values = dict(values)
+    for step in steps:
+        start = time.perf_counter()
+        values.update(call_kernel(step, [values[i.key] for i in step.inputs], params(step)))
+        log.info("%s done in %.2f s", step.name, time.perf_counter() - start)
+    return values
 
 
 def _settings(section: str) -> Params:

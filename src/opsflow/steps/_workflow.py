@@ -262,12 +262,11 @@ class Workflow(FormatsMixin, StoresMixin):
         only the rest keeps the report's input list from repeating the screen's files.
         """
         modules = [m for m in MODULES if m in self.config.all.modules]
-        keys = {o.key: o for o in OUTPUTS}
         last = [
             path
             for m in modules
             for key in self._target_keys(m)
-            if "tile" not in keys[key].wildcards
+            if "tile" not in get_output(key).wildcards
             for path in self.targets(key)
         ]
         stores = [p for m in modules for p in self.store_targets(m, enabled_only=True)]

@@ -140,20 +140,21 @@ def test_inputs_come_from_the_stores_the_formats_name() -> None:
     tiff = _formats_workflow().step_inputs(step, wc)["segment_sbs_cells"]
     assert tiff == "/out/sbs/images/P-1_W-B03_T-1__cells.tiff"
     plate = _formats_workflow(sbs={"input_format": "omezarr"})
-    cells = "/out/sbs/omezarr/segmentation/P-1__segmentation.ome.zarr/B/3/1/labels/cells"
+    # the tile's store, which its plate field links to
+    store = "/out/sbs/omezarr/segmentation/P-1_W-B03_T-1__segmentation.ome.zarr"
+    cells = f"{store}/labels/cells"
     assert plate.step_inputs(step, wc)["segment_sbs_cells"] == cells
-    # Snakemake waits for the field (a job's output), the step reads its label image
-    assert plate.flat_inputs(step, wc)["segment_sbs_cells"] == cells.removesuffix("/labels/cells")
+    # Snakemake waits for the store (a job's output), the step reads its label image
+    assert plate.flat_inputs(step, wc)["segment_sbs_cells"] == store
     # the stages exported for the jobs to read: the tile job reads the converted cycles
     # (and computes the cells mask in memory), the montage the phenotype masks
     assert {s.name for s in plate.stages_read("preprocess")} == {"convert_sbs", "calculate_ic_sbs"}
     assert plate.stages_read("sbs") == []
     computed = _formats_workflow(all={"root_fp": "/out", "compute_format": "omezarr"})
-    store = "/out/sbs/omezarr/segmentation/P-1_W-B03_T-1__segmentation.ome.zarr"
     assert computed.step_inputs(step, wc)["segment_sbs_cells"] == f"{store}/labels/cells"
     # both masks of a segmentation are one store, written with the image they were made on
     outputs = computed.step_outputs(get_step("segment_sbs"))
-    assert set(outputs) == {"segment_sbs", "segment_sbs_stats"}
+    assert set(outputs) == {"segment_sbs_omezarr", "segment_sbs_stats"}
     cytoplasm = computed.flat_inputs(get_step("identify_cytoplasm"), {**wc})
     assert "metadata" in cytoplasm
 

@@ -2,15 +2,20 @@
 
 Three ways to run (the plan's format-aware pipeline):
 
-- ``all.compute_format: tiff`` (default): steps write TIFFs and read TIFFs; exports copy
-  chosen checkpoints into stores.
+- ``all.compute_format: tiff`` (default): steps write TIFFs and read TIFFs; one export
+  job per compute job copies the exported stages of the images it computed into their
+  stores (one job per tile, not one per stage and tile: planning a screen costs per
+  job). A chosen stage whose module's exports are off has export jobs of its own, run
+  when asked for (``all_{module}_omezarr``).
 - ``sbs.input_format`` / ``phenotype.input_format: omezarr``: steps still write TIFFs,
-  but read that modality's images from the exported stores (plate fields or tile
-  stores), which are therefore exported.
+  but read that modality's images from the exported stores, which are therefore
+  exported.
 - ``all.compute_format: omezarr``: steps write every image checkpoint straight into its
-  stage's store, one store per image at the tiles layout's path (its rule's wildcards
-  name it, which a plate field's row and column cannot), and read them from there; in
-  the plate layout each plate's fields are links to those stores.
+  stage's store instead of a TIFF, and read them from there.
+
+Either way a stage's store is one per image at the tiles layout's path (its job's
+wildcards name it, which a plate field's row and column cannot); in the plate layout
+each plate's fields are links to those stores.
 
 A mask is read as the label image of its stage's store (``.../labels/cells``); the
 Snakemake dependency is the store (or field) that holds it.
@@ -24,10 +29,9 @@ from typing import TYPE_CHECKING
 
 from opsflow.errors import ConfigError
 from opsflow.export import STAGES, Stage, home_stage
-from opsflow.io import well_position
+from opsflow.paths import MODULES
 from opsflow.steps._jobs import JOBS
 from opsflow.steps._outputs import OUTPUTS, get_output
-from opsflow.steps._stores import field_name
 from opsflow.steps._table import Step
 
 if TYPE_CHECKING:
@@ -84,15 +88,38 @@ class FormatsMixin:
         return f"{self.path(key, wildcards)}/labels/{home[1]}"
 
     def exported(self: Workflow, stage: Stage, wildcards: Wildcards) -> str:
-        """Where an export job writes one image of a stage: its tile store or plate field."""
+        """The store of one image of a stage (a plate's field links to it)."""
         image = get_output(stage.image)
-        wc = {w: wildcards[w] for w in image.wildcards}
-        if self.layout == "tiles":
-            return self.store_pattern(stage).format(**wc)
-        row, column = well_position(wc["well"])
-        return self.field_pattern(stage).format(
-            plate=wc["plate"], row=row, column=column, field=field_name(wc)
-        )
+        return self.store_pattern(stage).format(**{w: wildcards[w] for w in image.wildcards})
+
+    def exported_stages(self: Workflow) -> frozenset[str]:
+        """Stages whose stores the run writes: each module's enabled ones and those read."""
+        if self._exported is None:
+            config = self.config
+            names = {n for m in MODULES for n in config.export_stages(m)}
+            names |= {s.name for m in MODULES for s in self.stages_read(m)}
+            self._exported = frozenset(names)
+        return self._exported
+
+    def job_stages(self: Workflow, step: Step) -> list[Stage]:
+        """The exported stages whose images (or masks) a compute job computes.
+
+        Computed as OME-Zarr, the stores the job writes instead of TIFFs (every image
+        output's); else the stages its export job writes from those TIFFs afterwards.
+        """
+        if self.compute_omezarr:
+            homes = (home_stage(k) for k in step.outputs)
+            return list({h[0].name: h[0] for h in homes if h is not None}.values())
+        return [
+            stage
+            for stage in STAGES
+            if stage.name in self.exported_stages()
+            and (stage.labels[0][1] if stage.labels else stage.image) in step.outputs
+        ]
+
+    def stores_written(self: Workflow, step: Step) -> list[Stage]:
+        """The stages whose stores a compute job writes itself (``compute_format: omezarr``)."""
+        return self.job_stages(step) if self.compute_omezarr else []
 
     def stages_read(self: Workflow, module: str) -> list[Stage]:
         """Stages of a module whose stores some step reads in place of its TIFFs.
@@ -107,14 +134,13 @@ class FormatsMixin:
         return [s for s in STAGES if s.name in read and s.module == module]
 
     def store_outputs(self: Workflow, step: Step) -> dict[str, str]:
-        """A step's outputs as Snakemake names them: one store per stage it writes into."""
+        """A step's outputs as Snakemake names them: files, and the stores it writes."""
         outputs: dict[str, str] = {}
         for key in step.outputs:
-            home = self.written_store(key)
-            if home is None:
+            if self.written_store(key) is None:
                 outputs[key] = self.pattern(key)
-            else:
-                outputs.setdefault(home[0].name, self.store_pattern(home[0]))
+        for stage in self.stores_written(step):
+            outputs[f"{stage.name}_omezarr"] = self.store_pattern(stage)
         return outputs
 
     def store_inputs(self: Workflow, step: Step, wildcards: Wildcards) -> dict[str, str]:
@@ -123,7 +149,7 @@ class FormatsMixin:
         The pixel size (the tile's metadata; the convert step has its own) and, for a
         stage whose masks it adds, the stage's image where the step does not read it.
         """
-        written = {h[0].name: h[0] for k in step.outputs if (h := self.written_store(k))}
+        written = self.stores_written(step)
         if not written:
             return {}
         extra: dict[str, str] = {}
@@ -131,7 +157,7 @@ class FormatsMixin:
         if f"convert_{modality}_metadata" not in step.outputs:
             extra["metadata"] = self.metadata_of(modality, wildcards)
         have = {i.key for i in step.inputs} | set(step.outputs)
-        for stage in written.values():
+        for stage in written:
             if stage.image not in have:
                 extra[f"{stage.name}_image"] = self.source(stage.image, wildcards)
         return extra

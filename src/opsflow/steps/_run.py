@@ -137,17 +137,13 @@ def _run_once(
     start = time.perf_counter()
     results = call_kernel(step, args, step.params(workflow, wildcards))
     computing = time.perf_counter() - start
-    stores: list[Stage] = []
     for key, value in results.items():
-        home = workflow.written_store(key)
         if step.each and not set(step.each) & set(get_output(key).wildcards):
             gathered.setdefault(key, []).append(value)
-        elif home is None:
+        elif workflow.written_store(key) is None:
             _write(key, workflow.path(key, wildcards), value)
-        elif home[0] not in stores:
-            stores.append(home[0])
     loaded = {item.key: arg for item, arg in zip(step.inputs, args, strict=True)}
-    for stage in stores:
+    for stage in workflow.stores_written(step):
         _write_store(workflow, stage, wildcards, {**loaded, **results}, step)
     return computing
 
@@ -162,7 +158,7 @@ def _write_store(
     """Write a stage's store from a step's results (``compute_format: omezarr``).
 
     Its image is a result, an input, or read for the purpose (the image a mask is
-    drawn on); its pixel size comes from the well's metadata, or the convert step's own.
+    drawn on); its pixel size comes from the tile's metadata, or the convert step's own.
     """
     extra = workflow.store_inputs(step, wildcards)
     image = values.get(stage.image)

@@ -1,16 +1,18 @@
 """Where the OME-Zarr exports of a configured screen go, and what each export job reads.
 
-Two layouts (``all.omezarr_layout``): ``plate``, one NGFF HCS plate per stage and plate
-with one field per image, and ``tiles``, one store per image. Well mosaics (stitched
-from the stage positions) sit beside either.
+Every image of an exported stage has a store of its own, named like its TIFF (its
+job's wildcards name it). Two layouts (``all.omezarr_layout``): ``tiles``, those stores
+alone, and ``plate``, one NGFF HCS plate per stage and plate beside them, whose fields
+are relative links to the stores (a plate field's row and column are no wildcards of
+the job that computes the tile, so no job could declare the field itself; a link costs
+nothing to write and a rebuilt tile is seen by the plate at once). Well mosaics,
+stitched from the stage positions, sit beside either.
 
-How Snakemake tracks a plate: every field is the ``directory()`` output of its own job
-(a rebuilt tile rewrites only its field, through a temporary sibling inside the plate),
-and the plate, row and well metadata are the output of one job per plate whose inputs
-are all its fields; its declared output is the plate's root metadata file, not the
-store, so no output is ever nested in another job's ``directory()``. Fields are targets
-too (Snakemake rebuilds a deleted file only where something needs it), so a deleted
-field is rebuilt alone and the plate metadata after it; a second run does nothing.
+The plate, row and well metadata are the output of one job per plate whose inputs are
+all its tile stores; its declared output is the plate's root metadata file, so no
+output is nested in another job's ``directory()``. Stores are targets too (Snakemake
+rebuilds a deleted file only where something needs it), so a deleted store is rebuilt
+alone and the plate metadata after it; a second run does nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from opsflow.io import well_position
 from opsflow.steps._outputs import TILE, get_output
 
 if TYPE_CHECKING:
+    from opsflow.steps._table import Step
     from opsflow.steps._workflow import Workflow
 
 __all__ = ["StoresMixin", "field_name", "parse_field"]
@@ -91,69 +94,32 @@ class StoresMixin:
         name = f"P-{{plate}}_W-{{well}}__{stage.store_what}_mosaic.ome.zarr"
         return str(self._omezarr_dir(stage) / name)
 
-    # ------------------------------------------------------------------ wildcards
-    def well_of(self: Workflow, stage: Stage, plate: str, row: str, column: str) -> str:
-        """The samples' name of the well at (row, column) of a plate (``A1`` or ``A01``)."""
-        for well in self._wells(stage.modality, plate):
-            if well_position(well) == (row, column):
-                return well
-        raise ConfigError(f"plate {plate}: no {stage.modality} well at row {row}, column {column}.")
-
-    def _wells(self: Workflow, modality: str, plate: str) -> list[str]:
-        key = (modality, plate)
-        if key not in self._plate_wells:  # once per plate, not once per field
-            wells = (row["well"] for row in self._rows(modality, {"plate": plate}))
-            self._plate_wells[key] = list(dict.fromkeys(wells))
-        return self._plate_wells[key]
-
-    def image_wildcards(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, str]:
-        """The image's wildcards (plate, well, tile, cycle) of a field or tile job."""
-        wc = dict(wildcards)
-        if "row" not in wc:
-            return wc
-        well = self.well_of(stage, wc["plate"], wc["row"], wc["column"])
-        image = {k: v for k, v in wc.items() if k in ("plate", "tile", "cycle")}
-        return {**image, "well": well, **parse_field(wc.get("field", ""))}
-
     # -------------------------------------------------------------- export jobs
     def export_each(self: Workflow, stage: Stage) -> tuple[str, ...]:
         """Wildcards whose every value one export job covers: the cycles of a tile (or well)."""
         return ("cycle",) if "cycle" in get_output(stage.image).wildcards else ()
 
     def export_outputs(self: Workflow, stage: Stage) -> dict[str, str]:
-        """The stores (tiles layout) or fields (plate layout) one export job writes, by name."""
-        each = self.export_each(stage)
-        if self.layout == "tiles":
-            pattern = self.store_pattern(stage)
-        else:
-            tile = "{tile}" if "tile" in get_output(stage.image).wildcards else ""
-            field = f"{tile}c{{cycle}}" if each else "{field}"
-            pattern = self.field_pattern(stage).replace("{field}", field)
-        if not each:
+        """The stores one export job writes, by name (one per cycle of a tile's stage)."""
+        pattern = self.store_pattern(stage)
+        if not self.export_each(stage):
             return {"store": pattern}
-        cycles = self.combos(get_output(stage.image), {}, each)
+        cycles = self.combos(get_output(stage.image), {}, ("cycle",))
         return {f"store_{c['cycle']}": pattern.replace("{cycle}", c["cycle"]) for c in cycles}
 
     def export_runs(self: Workflow, stage: Stage, wildcards: Wildcards) -> list[dict[str, str]]:
         """The image wildcards of every image one export job writes (one unless cycles)."""
-        wc = self.image_wildcards(stage, wildcards)
-        each = self.export_each(stage)
-        if not each:
-            return [wc]
-        return [{**wc, **c} for c in self.combos(get_output(stage.image), wc, each)]
-
-    def export_log(self: Workflow, stage: Stage) -> str:
-        """Log of an export job, named by the wildcards of its outputs."""
-        image = get_output(stage.image)
-        if self.layout == "tiles":
-            kept = tuple(w for w in image.wildcards if w not in self.export_each(stage))
-            return self.log_pattern_of(stage.rule, str(replace(image, wildcards=kept).pattern("")))
+        wc = dict(wildcards)
         if not self.export_each(stage):
-            name = "P-{plate}_{row}{column}_F-{field}.log"
-        else:
-            name = "P-{plate}_{row}{column}" + ("_T-{tile}" if "tile" in image.wildcards else "")
-            name += ".log"
-        return str(self.root / "logs" / stage.rule / name)
+            return [wc]
+        return [{**wc, **c} for c in self.combos(get_output(stage.image), wc, ("cycle",))]
+
+    def export_log(self: Workflow, stage: Stage, rule: str | None = None) -> str:
+        """Log of an export job (``rule``, else the stage's), named by its outputs' wildcards."""
+        image = get_output(stage.image)
+        kept = tuple(w for w in image.wildcards if w not in self.export_each(stage))
+        pattern = str(replace(image, wildcards=kept).pattern(""))
+        return self.log_pattern_of(rule or stage.rule, pattern)
 
     def metadata_of(self: Workflow, modality: str, wildcards: Wildcards) -> str:
         """The metadata table that gives an image's pixel size: its tile's, else its well's.
@@ -181,6 +147,36 @@ class StoresMixin:
             for name, path in self.export_inputs(stage, wc).items():
                 inputs[name if name == "metadata" else name + suffix] = path
         return inputs
+
+    # ------------------------------------------------------- export jobs of a compute job
+    def export_group(self: Workflow, step: Step) -> list[Stage]:
+        """The stages one export job writes after a compute job (TIFF compute format).
+
+        Every exported stage whose image the job computes: one export job per tile (or
+        well) instead of one per stage, since a job costs Snakemake as much to plan as
+        an export costs to write.
+        """
+        return [] if self.compute_omezarr else self.job_stages(step)
+
+    def group_outputs(self: Workflow, stages: list[Stage]) -> dict[str, str]:
+        """The stores of an export group, by name (``{stage}`` or ``{stage}_{cycle}``)."""
+        return {
+            f"{stage.name}{name.removeprefix('store')}": path
+            for stage in stages
+            for name, path in self.export_outputs(stage).items()
+        }
+
+    def group_inputs(self: Workflow, stages: list[Stage], wildcards: Wildcards) -> dict[str, str]:
+        """What an export group reads: each stage's images and masks, and one metadata table."""
+        inputs: dict[str, str] = {}
+        for stage in stages:
+            for name, path in self.export_job_inputs(stage, wildcards).items():
+                inputs[name if name == "metadata" else f"{stage.name}_{name}"] = path
+        return inputs
+
+    def group_log(self: Workflow, step: Step) -> str:
+        """Log of a compute job's export job: ``logs/export_{job}_omezarr/{stem}.log``."""
+        return self.export_log(self.export_group(step)[0], f"export_{step.name}_omezarr")
 
     # ------------------------------------------------------------------ plate jobs
     def _images(self: Workflow, stage: Stage, wildcards: Wildcards) -> list[dict[str, str]]:
@@ -256,9 +252,9 @@ class StoresMixin:
         return [s for s in stages if s not in off]
 
     def stage_stores(self: Workflow, stage: Stage) -> list[str]:
-        """What an exported stage's run produces: tile stores, or fields and plate metadata.
+        """What an exported stage's run produces: its tile stores, and plate metadata.
 
-        Every field is a target of its own: Snakemake rebuilds a missing file only where
+        Every store is a target of its own: Snakemake rebuilds a missing file only where
         something needs it, and a plate whose metadata is up to date needs nothing.
         """
         images = self._images(stage, {})
@@ -266,12 +262,7 @@ class StoresMixin:
         if self.layout == "tiles":
             return tiles
         plates = dict.fromkeys(c["plate"] for c in images)
-        # computed as OME-Zarr, the tile stores are the steps' outputs; the plate links them
-        fields = (
-            [] if self.compute_omezarr else [f for p in plates for f in self.field_paths(stage, p)]
-        )
-        metadata = [self.plate_metadata_pattern(stage).format(plate=p) for p in plates]
-        return (tiles if self.compute_omezarr else []) + fields + metadata
+        return tiles + [self.plate_metadata_pattern(stage).format(plate=p) for p in plates]
 
     def mosaic_targets(self: Workflow, stage: Stage) -> list[str]:
         """The well mosaics of a stage, one per (plate, well)."""

@@ -60,7 +60,7 @@ class Workflow(FormatsMixin, StoresMixin):
         self._groups: dict[tuple[str, tuple[str, ...]], dict[Any, Any]] = {}
         self._records: dict[str, list[dict[str, str]]] = {}
         self._targets: dict[str, list[str]] = {}
-        self._plate_wells: dict[tuple[str, str], list[str]] = {}
+        self._exported: frozenset[str] | None = None
         self.check_formats()
 
     @classmethod

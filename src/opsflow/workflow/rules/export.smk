@@ -1,10 +1,12 @@
-# OME-Zarr exports: rules per stage of the registry, all calling the same steps; store
-# paths and inputs come from the Workflow (the outputs table), targets per module.
-# Layout "plate": one job per field plus one per plate for the plate/well metadata (see
-# opsflow.steps._stores for why the metadata job's output is a file); "tiles": one job
-# per tile store. Well mosaics, one job per well, in either layout. With
-# all.compute_format omezarr the steps write the tile stores themselves: no export
-# jobs, and each plate job links its fields to those stores.
+# OME-Zarr exports: rules per compute job and per stage of the registry, all calling the
+# same steps; store paths and inputs come from the Workflow (the outputs table), targets
+# per module. Each compute job whose images are exported has one export job after it
+# (every exported stage of that tile, or well, and cycle); a chosen stage whose module's
+# exports are off has an export job per tile of its own, run when asked for
+# (all_{module}_omezarr). With all.compute_format omezarr the steps write the stores
+# themselves: no export jobs. Layout "plate": one job per plate links its fields to the
+# stores and writes the plate/well metadata (see opsflow.steps._stores for why its
+# output is a file). Well mosaics: one job per well.
 from opsflow.export import STAGES
 from opsflow.paths import MODULES
 from opsflow.steps import export as export_steps
@@ -12,10 +14,6 @@ from opsflow.steps import export as export_steps
 
 def _export_inputs(stage):
     return lambda wildcards: WORKFLOW.export_job_inputs(stage, dict(wildcards.items()))
-
-
-def _field_paths(stage):
-    return lambda wildcards: WORKFLOW.field_paths(stage, wildcards.plate)
 
 
 def _mosaic_inputs(stage):
@@ -27,13 +25,15 @@ def _mosaic_inputs(stage):
 
 
 def _plate_inputs(stage):
-    if WORKFLOW.compute_omezarr:
-        return lambda wildcards: list(WORKFLOW.plate_links(stage, wildcards.plate).values())
-    return _field_paths(stage)
+    return lambda wildcards: list(WORKFLOW.plate_links(stage, wildcards.plate).values())
+
+
+def _group_inputs(stages):
+    return lambda wildcards: WORKFLOW.group_inputs(stages, dict(wildcards.items()))
 
 
 def _export(stage, wildcards, outputs, threads):
-    # every image of the job (one, or each cycle of a tile) into its store or field
+    # every image of the job (one, or each cycle of a tile) into its store
     for image, output in zip(WORKFLOW.export_runs(stage, dict(wildcards.items())), outputs, strict=True):
         found = WORKFLOW.export_inputs(stage, image)
         export_steps.export(
@@ -43,10 +43,40 @@ def _export(stage, wildcards, outputs, threads):
         )
 
 
+for _job in JOBS:
+    _group = WORKFLOW.export_group(_job)
+    if not _group:
+        continue
+
+    rule:
+        name:
+            f"export_{_job.name}_omezarr"
+        input:
+            unpack(_group_inputs(_group)),
+        output:
+            # update(): Snakemake keeps (backs up) an earlier store instead of deleting
+            # it before the job, and restores it if the export fails; the export itself
+            # writes a temporary sibling and renames it into place.
+            **{k: update(directory(p)) for k, p in WORKFLOW.group_outputs(_group).items()},
+        log:
+            WORKFLOW.group_log(_job),
+        params:
+            stages=_group,
+        threads: 2
+        resources:
+            mem_mb=2000,
+        run:
+            with step_log(log[0]):
+                for stage in params.stages:
+                    stores = WORKFLOW.export_outputs(stage).values()
+                    paths = [p.format(**dict(wildcards.items())) for p in stores]
+                    _export(stage, wildcards, paths, threads)
+
+
 for _stage in STAGES:
     _plate = WORKFLOW.layout == "plate"
 
-    if not WORKFLOW.compute_omezarr:  # else the steps write these stores
+    if not WORKFLOW.compute_omezarr and _stage.name not in WORKFLOW.exported_stages():
 
         rule:
             name:
@@ -54,18 +84,14 @@ for _stage in STAGES:
             input:
                 unpack(_export_inputs(_stage)),
             output:
-                # update(): Snakemake keeps (backs up) an earlier store or field instead of
-                # deleting it before the job, and restores it if the export fails; the export
-                # itself writes a temporary sibling and renames it into place.
+                # update(): Snakemake keeps (backs up) an earlier store instead of deleting
+                # it before the job, and restores it if the export fails; the export itself
+                # writes a temporary sibling and renames it into place.
                 **{k: update(directory(p)) for k, p in WORKFLOW.export_outputs(_stage).items()},
             log:
                 WORKFLOW.export_log(_stage),
             params:
                 stage=_stage,
-            wildcard_constraints:
-                row=r"[A-Z]{1,2}",
-                column=r"\d{1,2}",
-                field=r"\d*(c\d+)?",
             threads: 2
             resources:
                 mem_mb=2000,
@@ -90,14 +116,11 @@ for _stage in STAGES:
             run:
                 fields = WORKFLOW.plate_fields(params.stage, wildcards.plate)
                 with step_log(log[0]):
-                    if WORKFLOW.compute_omezarr:
-                        export_steps.link_plate(
-                            params.stage.name, output[0],
-                            WORKFLOW.plate_links(params.stage, wildcards.plate), fields,
-                            config=CONFIG,
-                        )
-                    else:
-                        export_steps.plate(params.stage.name, output[0], fields, config=CONFIG)
+                    export_steps.link_plate(
+                        params.stage.name, output[0],
+                        WORKFLOW.plate_links(params.stage, wildcards.plate), fields,
+                        config=CONFIG,
+                    )
 
     rule:
         name:

@@ -176,37 +176,48 @@ def _mtimes(root: Path) -> dict[Path, int]:
     return {p.relative_to(root): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
 
 
-def test_a_deleted_field_is_rebuilt_alone(run: Path, config: Path):
-    store = _plate(run, next(s for s in STAGES if s.name == "segment_sbs"))
+def test_a_deleted_tile_store_is_rebuilt_alone_and_its_field_shows_it(run: Path, config: Path):
+    plate = _plate(run, next(s for s in STAGES if s.name == "segment_sbs"))
+    field = plate / "B/2/1"
+    tile_store = field.resolve()  # a field links to its tile's store
+    assert field.is_symlink() and tile_store.name.endswith("__segmentation.ome.zarr")
     before = _mtimes(run / "sbs")
-    shutil.rmtree(store / "B/2/1")
+    shutil.rmtree(tile_store)
     proc = _run(config)
     assert proc.returncode == 0, _tail(proc)
     after = _mtimes(run / "sbs")
     changed = {k for k in after if after[k] != before.get(k)}
-    plate = store.relative_to(run / "sbs")
-    metadata = {plate / "zarr.json", plate / "A/zarr.json", plate / "B/zarr.json",
-                plate / "A/1/zarr.json", plate / "B/2/zarr.json"}  # fmt: skip
-    assert changed - metadata and all(
-        k in metadata or k.is_relative_to(plate / "B/2/1") for k in changed
-    )
-    assert validate_store(store) == []
+    # the tile's export job writes its SBS stores; each SBS plate job its plate, row and
+    # well metadata (a field is a link to a store, no file of the plate)
+    stem = tile_store.name.split("__")[0]
+    rebuilt = tile_store.relative_to(run / "sbs")
+    assert any(k.is_relative_to(rebuilt) for k in changed)
+    tile_job = {k for k in changed if k.parts[2].startswith(f"{stem}__")}
+    plates = {k for k in changed if k.parts[2].startswith("P-1__") and k.name == "zarr.json"}
+    assert changed == tile_job | plates
+    assert all(len(k.parts) <= 6 for k in plates)  # plate, row or well: no field's own file
+    assert validate_store(plate) == []
 
 
-def test_a_failed_field_keeps_its_earlier_version_and_the_plate(run: Path, config: Path):
+def test_a_failed_export_keeps_the_earlier_store_and_the_plate(run: Path, config: Path):
     stage = next(s for s in STAGES if s.name == "align_phenotype")
-    store = _plate(run, stage)
-    good = {k: (store / k).read_bytes() for k in _mtimes(store)}
+    plate = _plate(run, stage)
+    tile_store = (plate / "A/1/0").resolve()
+
+    def contents() -> dict[tuple[Path, Path], bytes]:
+        return {(p, k): (p / k).read_bytes() for p in (plate, tile_store) for k in _mtimes(p)}
+
+    good = contents()
     tiff = _tiff(run, stage.image, "A1", "0")
     data = tiff.read_bytes()
     try:
         tiff.write_bytes(data[: len(data) // 2])
-        proc = _run(config, str(store / "A/1/0"), "--force")
+        proc = _run(config, str(tile_store), "--force")
         assert proc.returncode != 0 and tiff.name in proc.stdout + proc.stderr
     finally:
         tiff.write_bytes(data)
-    assert {k: (store / k).read_bytes() for k in _mtimes(store)} == good
-    assert validate_store(store) == []
+    assert contents() == good
+    assert validate_store(plate) == []
 
 
 def _truth_label(screen: dict[str, Path], modality: str, well: str, table: pd.DataFrame):

@@ -5,28 +5,31 @@ well merged), every feature is normalised to the library's control cells of its 
 genes are summarised and tested against the controls, and montages show their cells.
 """
 
-from opsflow.aggregate._hits import HIT_COLUMNS, call_hits, mann_whitney
-from opsflow.aggregate._montage import (
-    crop_cells,
-    montage_channels,
-    montage_figure,
-    montage_step,
-    montage_store,
-)
-from opsflow.aggregate._params import AggregateParams
-from opsflow.aggregate._stats import (
-    feature_columns,
-    filter_cells,
-    gene_table,
-    normalise,
-    sgrna_table,
-)
-from opsflow.aggregate._tables import (
-    PICK_COLUMNS,
-    aggregate_step,
-    montage_picks,
-    quiet_anndata,
-    to_anndata,
+import lazy_loader
+
+# each name is imported from its submodule when first used: reading the configuration
+# or the steps table (every Snakemake process and cluster job) imports no kernel
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "_hits": ["HIT_COLUMNS", "call_hits", "mann_whitney"],
+        "_montage": [
+            "crop_cells",
+            "montage_channels",
+            "montage_figure",
+            "montage_step",
+            "montage_store",
+        ],
+        "_params": ["AggregateParams"],
+        "_stats": ["feature_columns", "filter_cells", "gene_table", "normalise", "sgrna_table"],
+        "_tables": [
+            "PICK_COLUMNS",
+            "aggregate_step",
+            "montage_picks",
+            "quiet_anndata",
+            "to_anndata",
+        ],
+    },
 )
 
 __all__ = [

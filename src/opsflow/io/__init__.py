@@ -3,33 +3,34 @@
 Knows nothing of screens.
 """
 
-from opsflow.io._atomic import atomic_path
-from opsflow.io._export import ensure_omero_channel_colors, export_tiff_to_omezarr, ngff_view
-from opsflow.io._hcs import (
-    PLATE_FORMATS,
-    PlateFormat,
-    field_path,
-    is_plate,
-    plate_fields,
-    plate_format,
-    well_position,
-    write_plate_metadata,
+import lazy_loader
+
+# each name is imported from its submodule when first used: reading the configuration
+# or the steps table (every Snakemake process and cluster job) imports no kernel
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "_atomic": ["atomic_path"],
+        "_export": ["ensure_omero_channel_colors", "export_tiff_to_omezarr", "ngff_view"],
+        "_hcs": ["is_plate", "plate_fields", "write_plate_metadata"],
+        "_ngff": ["NGFF_VERSIONS"],
+        "_options": ["COMPRESSIONS", "ExportOptions"],
+        "_raw": [
+            "RawImage",
+            "raw_image_from_nd2",
+            "read_raw_image",
+            "read_raw_nd2",
+            "read_raw_tiff",
+        ],
+        "_raw_header": ["RawHeader", "read_raw_header"],
+        "_reader": ["ImageInfo", "image_info", "is_omezarr"],
+        "_tiff": ["open_tiff", "read_tiff", "write_tiff"],
+        "_validate": ["validate_store"],
+        "_view": ["ImageView", "open_image", "read_image"],
+        "_wells": ["PLATE_FORMATS", "PlateFormat", "field_path", "plate_format", "well_position"],
+        "_writer": ["ArrayLike", "write_multiscale_omezarr"],
+    },
 )
-from opsflow.io._ngff import NGFF_VERSIONS
-from opsflow.io._options import COMPRESSIONS, ExportOptions
-from opsflow.io._raw import (
-    RawImage,
-    raw_image_from_nd2,
-    read_raw_image,
-    read_raw_nd2,
-    read_raw_tiff,
-)
-from opsflow.io._raw_header import RawHeader, read_raw_header
-from opsflow.io._reader import ImageInfo, image_info, is_omezarr
-from opsflow.io._tiff import open_tiff, read_tiff, write_tiff
-from opsflow.io._validate import validate_store
-from opsflow.io._view import ImageView, open_image, read_image
-from opsflow.io._writer import ArrayLike, write_multiscale_omezarr
 
 __all__ = [
     "ArrayLike",

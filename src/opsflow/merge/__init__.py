@@ -5,18 +5,28 @@ nuclei centroids refine the phenotype -> SBS similarity (rotation, scale, transl
 without any correspondence given, and cells are matched per overlapping tile pair.
 """
 
-from opsflow.merge._frames import tile_frames, to_stage
-from opsflow.merge._match import MATCH_COLUMNS, match_cells, overlapping_pairs, tile_boxes
-from opsflow.merge._register import (
-    Registration,
-    mutual_pairs,
-    refine_pairs,
-    register_well,
-    vote_translation,
+import lazy_loader
+
+# each name is imported from its submodule when first used: reading the configuration
+# or the steps table (every Snakemake process and cluster job) imports no kernel
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "_frames": ["tile_frames", "to_stage"],
+        "_match": ["MATCH_COLUMNS", "match_cells", "overlapping_pairs", "tile_boxes"],
+        "_register": [
+            "Registration",
+            "mutual_pairs",
+            "refine_pairs",
+            "register_well",
+            "vote_translation",
+        ],
+        "_tables": ["merge_step", "merged_cells"],
+        "_transform": ["Similarity", "fit_similarity", "robust_similarity"],
+        "_params": ["MergeParams"],
+        "_well": ["WellMerge", "cell_positions", "merge_well"],
+    },
 )
-from opsflow.merge._tables import merge_step, merged_cells
-from opsflow.merge._transform import Similarity, fit_similarity, robust_similarity
-from opsflow.merge._well import MergeParams, WellMerge, cell_positions, merge_well
 
 __all__ = [
     "MATCH_COLUMNS",

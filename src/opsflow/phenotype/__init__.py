@@ -8,41 +8,50 @@ merged with SBS); the ``*_step`` functions apply :class:`PhenotypeParams`, which
 every setting with its default.
 """
 
-from opsflow.phenotype.align import (
-    align_channels,
-    apply_channel_shifts,
-    estimate_channel_shifts,
-    registration_image,
+import lazy_loader
+
+# each name is imported from its submodule when first used: reading the configuration
+# or the steps table (every Snakemake process and cluster job) imports no kernel
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "align": [
+            "align_channels",
+            "apply_channel_shifts",
+            "estimate_channel_shifts",
+            "registration_image",
+        ],
+        "cytoplasm": ["LabelMismatchError", "identify_cytoplasm"],
+        "features": [
+            "COMPARTMENTS",
+            "GEOMETRY",
+            "STATS",
+            "extract_features",
+            "extract_minimal",
+            "feature_columns",
+            "foci_per_cell",
+            "minimal_columns",
+        ],
+        "illumination": ["illumination_corrected"],
+        "params": [
+            "ALIGN_METHODS",
+            "AlignStep",
+            "CYTO_REDUCERS",
+            "ChannelAlignParams",
+            "FociParams",
+            "PhenotypeParams",
+            "phenotype_segment_params",
+        ],
+        "pipeline": [
+            "align_step",
+            "align_tile",
+            "features_step",
+            "illumination_corrected_step",
+            "segment_step",
+        ],
+        "segmentation": ["segment_phenotype"],
+    },
 )
-from opsflow.phenotype.cytoplasm import LabelMismatchError, identify_cytoplasm
-from opsflow.phenotype.features import (
-    COMPARTMENTS,
-    GEOMETRY,
-    STATS,
-    extract_features,
-    extract_minimal,
-    feature_columns,
-    foci_per_cell,
-    minimal_columns,
-)
-from opsflow.phenotype.illumination import illumination_corrected
-from opsflow.phenotype.params import (
-    ALIGN_METHODS,
-    CYTO_REDUCERS,
-    AlignStep,
-    ChannelAlignParams,
-    FociParams,
-    PhenotypeParams,
-    phenotype_segment_params,
-)
-from opsflow.phenotype.pipeline import (
-    align_step,
-    align_tile,
-    features_step,
-    illumination_corrected_step,
-    segment_step,
-)
-from opsflow.phenotype.segmentation import segment_phenotype
 
 __all__ = [
     "align_step",

@@ -6,19 +6,29 @@ CLI). :func:`apply_ic_field` (from :mod:`opsflow.illumination`) is re-exported f
 that correct tiles by hand.
 """
 
+import lazy_loader
+
 from opsflow.illumination import apply_ic_field
-from opsflow.preprocess._convert import (
-    PLANE_ORDERS,
-    convert_raw,
-    convert_tile,
-    converted_channel_names,
-    converted_shape,
-    to_cyx,
+
+# each name is imported from its submodule when first used: reading the configuration
+# or the steps table (every Snakemake process and cluster job) imports no kernel
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "_convert": [
+            "PLANE_ORDERS",
+            "convert_raw",
+            "convert_tile",
+            "converted_channel_names",
+            "converted_shape",
+            "to_cyx",
+        ],
+        "_illumination": ["calculate_ic_field", "ic_smoothing_radius"],
+        "_metadata": ["METADATA_COLUMNS", "combine_metadata", "tile_metadata"],
+        "_params": ["ConvertParams", "IcFieldParams"],
+        "_steps": ["combine_metadata_tables", "convert_step"],
+    },
 )
-from opsflow.preprocess._illumination import calculate_ic_field, ic_smoothing_radius
-from opsflow.preprocess._metadata import METADATA_COLUMNS, combine_metadata, tile_metadata
-from opsflow.preprocess._params import ConvertParams, IcFieldParams
-from opsflow.preprocess._steps import combine_metadata_tables, convert_step
 
 __all__ = [
     "ConvertParams",

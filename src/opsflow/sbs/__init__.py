@@ -9,50 +9,55 @@ Steps, each named after its output: :func:`align_cycles` (``aligned``),
 :class:`SbsParams`, which holds every setting with its default.
 """
 
-from opsflow.sbs.align import (
-    align_cycles,
-    estimate_channel_shifts,
-    estimate_cycle_shifts,
-)
-from opsflow.sbs.bases import BASES_COLUMNS, extract_bases
-from opsflow.sbs.cells import (
-    CELL_INFO_COLUMNS,
-    CELLS_COLUMNS,
-    call_cells,
-    cell_info,
-    library_lookup,
-)
-from opsflow.sbs.filters import log_filter, max_filter, standard_deviation
-from opsflow.sbs.illumination import illumination_corrected
-from opsflow.sbs.params import (
-    CallCellsParams,
-    CallReadsParams,
-    CycleAlignParams,
-    FindPeaksParams,
-    LogFilterParams,
-    MaxFilterParams,
-    SbsParams,
-)
-from opsflow.sbs.peaks import find_peaks, peak_threshold
-from opsflow.sbs.pipeline import (
-    align_step,
-    call_cells_step,
-    call_reads_step,
-    extract_bases_step,
-    find_peaks_step,
-    illumination_corrected_step,
-    log_filter_step,
-    max_filter_step,
-    segment_step,
-    standard_deviation_step,
-)
-from opsflow.sbs.reads import (
-    bases_to_array,
-    call_reads,
-    estimate_crosstalk,
-    quality,
-    reads_columns,
-    unmix,
+import lazy_loader
+
+# each name is imported from its submodule when first used: reading the configuration
+# or the steps table (every Snakemake process and cluster job) imports no kernel
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "align": ["align_cycles", "estimate_channel_shifts", "estimate_cycle_shifts"],
+        "bases": ["BASES_COLUMNS", "extract_bases"],
+        "cells": [
+            "CELLS_COLUMNS",
+            "CELL_INFO_COLUMNS",
+            "call_cells",
+            "cell_info",
+            "library_lookup",
+        ],
+        "filters": ["log_filter", "max_filter", "standard_deviation"],
+        "illumination": ["illumination_corrected"],
+        "params": [
+            "CallCellsParams",
+            "CallReadsParams",
+            "CycleAlignParams",
+            "FindPeaksParams",
+            "LogFilterParams",
+            "MaxFilterParams",
+            "SbsParams",
+        ],
+        "peaks": ["find_peaks", "peak_threshold"],
+        "pipeline": [
+            "align_step",
+            "call_cells_step",
+            "call_reads_step",
+            "extract_bases_step",
+            "find_peaks_step",
+            "illumination_corrected_step",
+            "log_filter_step",
+            "max_filter_step",
+            "segment_step",
+            "standard_deviation_step",
+        ],
+        "reads": [
+            "bases_to_array",
+            "call_reads",
+            "estimate_crosstalk",
+            "quality",
+            "reads_columns",
+            "unmix",
+        ],
+    },
 )
 
 __all__ = [

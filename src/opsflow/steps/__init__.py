@@ -7,15 +7,24 @@ configured screen (paths, targets, inputs); :func:`run_step` is the only file-le
 wrapper (read, call, write atomically) and :func:`run_tile` runs a tile in memory.
 """
 
-from opsflow.steps._files import read_table, step_log, write_table
-from opsflow.steps._formats import dependency
-from opsflow.steps._jobs import JOBS, chain
-from opsflow.steps._outputs import OUTPUTS, Output, get_output
-from opsflow.steps._preflight import PreflightError, check_inputs, preflight
-from opsflow.steps._run import call_kernel, run_step, run_tile
-from opsflow.steps._storage import storage_report
-from opsflow.steps._table import STEPS, Input, Step, get_step
-from opsflow.steps._workflow import Workflow
+import lazy_loader
+
+# each name is imported from its submodule when first used: reading the configuration
+# or the steps table (every Snakemake process and cluster job) imports no kernel
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "_files": ["read_table", "step_log", "write_table"],
+        "_formats": ["dependency"],
+        "_jobs": ["JOBS", "chain"],
+        "_outputs": ["OUTPUTS", "Output", "get_output"],
+        "_preflight": ["PreflightError", "check_inputs", "preflight"],
+        "_run": ["call_kernel", "run_step", "run_tile"],
+        "_storage": ["storage_report"],
+        "_table": ["Input", "STEPS", "Step", "get_step"],
+        "_workflow": ["Workflow"],
+    },
+)
 
 __all__ = [
     "JOBS",

@@ -33,11 +33,13 @@ if TYPE_CHECKING:
     from opsflow.steps._table import Step
     from opsflow.steps._workflow import Workflow
 
-__all__ = ["StoresMixin", "field_name", "parse_field"]
+__all__ = ["MOSAIC_SUFFIX", "StoresMixin", "field_name", "parse_field"]
 
 log = logging.getLogger(__name__)
 
 Wildcards = Mapping[str, str]
+#: how a well mosaic's store name ends (the other stores are a tile's)
+MOSAIC_SUFFIX = "_mosaic.ome.zarr"
 _FIELD = re.compile(r"^(?P<tile>\d+)?(?:c(?P<cycle>\d+))?$")
 
 
@@ -91,7 +93,7 @@ class StoresMixin:
 
     def mosaic_pattern(self: Workflow, stage: Stage) -> str:
         """A stage's stitched well, ``P-{plate}_W-{well}__{what}_mosaic.ome.zarr``."""
-        name = f"P-{{plate}}_W-{{well}}__{stage.store_what}_mosaic.ome.zarr"
+        name = f"P-{{plate}}_W-{{well}}__{stage.store_what}{MOSAIC_SUFFIX}"
         return str(self._omezarr_dir(stage) / name)
 
     # -------------------------------------------------------------- export jobs

@@ -7,21 +7,21 @@ One row per Snakemake rule. The generic rule file, the file-level runner
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from opsflow import aggregate, merge, phenotype, preprocess, sbs
 from opsflow.errors import OpsflowError, lookup
 from opsflow.params import kwargs
-from opsflow.tables import combine_tiles
 
 if TYPE_CHECKING:
     from opsflow.steps._workflow import Workflow
 
-__all__ = ["STEPS", "Input", "Step", "call_kernel", "get_step", "run_in_memory"]
+__all__ = ["STEPS", "Input", "Kernel", "Step", "call_kernel", "get_step", "run_in_memory"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,30 @@ class Input:
     gather: Literal["list", "dict", "lazy", "mapping"] = "list"
     cycle_index: Callable[[Any], int] | None = None
     lazy: bool = False
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A step's function by name (``sbs.align_step``: in ``opsflow.sbs``), imported late.
+
+    Every Snakemake process (and every cluster job) reads the steps table; naming the
+    kernels instead of importing them keeps scipy and scikit-image out of the processes
+    that only plan or that run other steps.
+    """
+
+    path: str
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        module, name = self.path.rsplit(".", 1)
+        return getattr(importlib.import_module(f"opsflow.{module}"), name)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return inspect.signature(self.function)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
 
 
 def _no_params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
@@ -138,7 +162,7 @@ def _preprocess_steps(modality: str, per_tile: tuple[str, ...]) -> tuple[Step, .
     return (
         Step(
             name=f"convert_{modality}",
-            kernel=preprocess.convert_step,
+            kernel=Kernel("preprocess.convert_step"),
             inputs=(Input("samples"),),
             outputs=(image, metadata),
             params=_convert_params(modality),
@@ -146,14 +170,14 @@ def _preprocess_steps(modality: str, per_tile: tuple[str, ...]) -> tuple[Step, .
         ),
         Step(
             name=f"combine_metadata_{modality}",
-            kernel=preprocess.combine_metadata_tables,
+            kernel=Kernel("preprocess.combine_metadata_tables"),
             inputs=(Input(metadata, over=("tile",)),),
             outputs=(f"combine_metadata_{modality}",),
             mem_mb=1000,
         ),
         Step(
             name=f"calculate_ic_{modality}",
-            kernel=preprocess.calculate_ic_field,
+            kernel=Kernel("preprocess.calculate_ic_field"),
             inputs=(Input(image, over=("tile",), gather="lazy"),),
             outputs=(f"calculate_ic_{modality}",),
             params=_ic_params,
@@ -162,11 +186,11 @@ def _preprocess_steps(modality: str, per_tile: tuple[str, ...]) -> tuple[Step, .
     )
 
 
-def _one(name: str, kernel: Callable[..., Any], inputs: tuple[str, ...], section: str | None,
+def _one(name: str, kernel: str, inputs: tuple[str, ...], section: str | None,
          mem_mb: int = 2000, outputs: tuple[str, ...] | None = None) -> Step:  # fmt: skip
     return Step(
         name=name,
-        kernel=kernel,
+        kernel=Kernel(kernel),
         inputs=tuple(Input(k) for k in inputs),
         outputs=outputs or (name,),
         params=_settings(section) if section else _no_params,
@@ -177,7 +201,7 @@ def _one(name: str, kernel: Callable[..., Any], inputs: tuple[str, ...], section
 def _combine(name: str, per_tile: str) -> Step:
     return Step(
         name=name,
-        kernel=combine_tiles,
+        kernel=Kernel("tables.combine_tiles"),
         inputs=(Input(per_tile, over=("tile",), gather="dict"),),
         outputs=(name,),
         params=_well,
@@ -200,19 +224,19 @@ STEPS: tuple[Step, ...] = (
     *_preprocess_steps("phenotype", ("tile",)),
     Step(
         name="align_sbs",
-        kernel=sbs.align_step,
+        kernel=Kernel("sbs.align_step"),
         inputs=(Input("convert_sbs", over=("cycle",)),),
         outputs=("align_sbs",),
         params=_settings("sbs"),
         mem_mb=4000,
     ),
-    _one("log_filter", sbs.log_filter_step, ("align_sbs",), "sbs", 4000),
-    _one("compute_standard_deviation", sbs.standard_deviation_step, ("log_filter",), "sbs"),
-    _one("find_peaks", sbs.find_peaks_step, ("compute_standard_deviation",), "sbs", 1000),
-    _one("max_filter", sbs.max_filter_step, ("log_filter",), "sbs"),
+    _one("log_filter", "sbs.log_filter_step", ("align_sbs",), "sbs", 4000),
+    _one("compute_standard_deviation", "sbs.standard_deviation_step", ("log_filter",), "sbs"),
+    _one("find_peaks", "sbs.find_peaks_step", ("compute_standard_deviation",), "sbs", 1000),
+    _one("max_filter", "sbs.max_filter_step", ("log_filter",), "sbs"),
     Step(
         name="apply_ic_field_sbs",
-        kernel=sbs.illumination_corrected_step,
+        kernel=Kernel("sbs.illumination_corrected_step"),
         inputs=(
             Input("align_sbs", lazy=True),
             Input("calculate_ic_sbs", cycle_index=lambda config: config.sbs.cyto_cycle),
@@ -220,12 +244,12 @@ STEPS: tuple[Step, ...] = (
         outputs=("apply_ic_field_sbs",),
         params=_settings("sbs"),
     ),
-    _one("segment_sbs", sbs.segment_step, ("apply_ic_field_sbs",), "sbs", outputs=_SBS_SEGMENT),
-    _one("extract_bases", sbs.extract_bases_step,
+    _one("segment_sbs", "sbs.segment_step", ("apply_ic_field_sbs",), "sbs", outputs=_SBS_SEGMENT),
+    _one("extract_bases", "sbs.extract_bases_step",
          ("find_peaks", "max_filter", "segment_sbs_cells"), "sbs"),
     Step(
         name="call_reads",
-        kernel=sbs.call_reads_step,
+        kernel=Kernel("sbs.call_reads_step"),
         inputs=(Input("extract_bases"),),
         outputs=("call_reads",),
         params=_n_cycles,
@@ -233,31 +257,31 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         name="call_cells",
-        kernel=sbs.call_cells_step,
+        kernel=Kernel("sbs.call_cells_step"),
         inputs=(Input("call_reads"),),
         outputs=("call_cells",),
         params=_library,
         mem_mb=1000,
     ),
-    _one("extract_sbs_info", sbs.cell_info, ("segment_sbs_nuclei", "segment_sbs_cells"), None,
+    _one("extract_sbs_info", "sbs.cell_info", ("segment_sbs_nuclei", "segment_sbs_cells"), None,
          1000),
     _combine("combine_reads", "call_reads"),
     _combine("combine_cells", "call_cells"),
     _combine("combine_sbs_info", "extract_sbs_info"),
-    _one("apply_ic_field_phenotype", phenotype.illumination_corrected_step,
+    _one("apply_ic_field_phenotype", "phenotype.illumination_corrected_step",
          ("convert_phenotype", "calculate_ic_phenotype"), "phenotype"),
-    _one("align_phenotype", phenotype.align_step, ("apply_ic_field_phenotype",), "phenotype"),
+    _one("align_phenotype", "phenotype.align_step", ("apply_ic_field_phenotype",), "phenotype"),
     Step(
         name="segment_phenotype",
-        kernel=phenotype.segment_step,
+        kernel=Kernel("phenotype.segment_step"),
         inputs=(Input("align_phenotype", lazy=True),),
         outputs=_PH_SEGMENT,
         params=_settings("phenotype"),
         mem_mb=4000,
     ),
-    _one("identify_cytoplasm", phenotype.identify_cytoplasm,
+    _one("identify_cytoplasm", "phenotype.identify_cytoplasm",
          ("segment_phenotype_nuclei", "segment_phenotype_cells"), None, 1000),
-    _one("extract_phenotype", phenotype.features_step,
+    _one("extract_phenotype", "phenotype.features_step",
          ("align_phenotype", "segment_phenotype_nuclei", "segment_phenotype_cells",
           "identify_cytoplasm"), "phenotype", 4000,
          outputs=("extract_phenotype", "extract_phenotype_minimal")),
@@ -265,7 +289,7 @@ STEPS: tuple[Step, ...] = (
     _combine("combine_phenotype_minimal", "extract_phenotype_minimal"),
     Step(
         name="merge",
-        kernel=merge.merge_step,
+        kernel=Kernel("merge.merge_step"),
         inputs=tuple(Input(k) for k in (
             "combine_phenotype_minimal", "combine_phenotype", "combine_sbs_info",
             "combine_cells", "combine_metadata_phenotype", "combine_metadata_sbs")),
@@ -289,7 +313,7 @@ def _montage_params(w: Workflow, wc: Mapping[str, str]) -> dict[str, Any]:
 AGGREGATE_STEPS: tuple[Step, ...] = (
     Step(
         name="aggregate",
-        kernel=aggregate.aggregate_step,
+        kernel=Kernel("aggregate.aggregate_step"),
         inputs=(Input("merged_cells", over=("well",), gather="lazy"),),
         outputs=("gene_features", "sgrna_features", "hits", "cells_anndata", "montage_picks"),
         params=_aggregate_params,
@@ -297,7 +321,7 @@ AGGREGATE_STEPS: tuple[Step, ...] = (
     ),
     Step(
         name="montage",
-        kernel=aggregate.montage_step,
+        kernel=Kernel("aggregate.montage_step"),
         inputs=(
             Input("montage_picks"),
             Input("align_phenotype", over=_PLATE_CELLS, gather="mapping", lazy=True),
@@ -308,7 +332,7 @@ AGGREGATE_STEPS: tuple[Step, ...] = (
     ),
     Step(
         name="montage_omezarr",
-        kernel=aggregate.montage_store,
+        kernel=Kernel("aggregate.montage_store"),
         inputs=(
             Input("montage"),
             Input("montage_labels"),

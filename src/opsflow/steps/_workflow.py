@@ -19,7 +19,7 @@ from opsflow.errors import ConfigError
 from opsflow.paths import MODULES
 from opsflow.steps._formats import FormatsMixin, dependency
 from opsflow.steps._outputs import OUTPUTS, Output, get_output
-from opsflow.steps._stores import StoresMixin
+from opsflow.steps._stores import MOSAIC_SUFFIX, StoresMixin
 from opsflow.steps._table import Input, Step
 from opsflow.steps.samples import load_library, load_samples
 
@@ -258,7 +258,7 @@ class Workflow(FormatsMixin, StoresMixin):
         """What the QC report waits for: the default targets but those upstream of others.
 
         A tile's outputs come from the job that also writes its tables, which the well's
-        tables gather; a plate's fields from the jobs its metadata job waits for. Listing
+        tables gather; a plate's tile stores are the inputs of its metadata job. Listing
         only the rest keeps the report's input list from repeating the screen's files.
         """
         modules = [m for m in MODULES if m in self.config.all.modules]
@@ -269,9 +269,11 @@ class Workflow(FormatsMixin, StoresMixin):
             if "tile" not in get_output(key).wildcards
             for path in self.targets(key)
         ]
+        if self.layout != "plate":
+            return last + [p for m in modules for p in self.store_targets(m, enabled_only=True)]
+        plate_metadata = ("/zarr.json", "/.zattrs")  # a plate: its metadata, not its stores
         stores = [p for m in modules for p in self.store_targets(m, enabled_only=True)]
-        plate_metadata = ("/zarr.json", "/.zattrs")  # a plate: its metadata, not its fields
-        return last + [p for p in stores if ".ome.zarr/" not in p or p.endswith(plate_metadata)]
+        return last + [p for p in stores if p.endswith((*plate_metadata, MOSAIC_SUFFIX))]
 
     def all_targets(self) -> list[str]:
         """What the default target builds: final outputs and enabled stores of each module."""

@@ -42,9 +42,11 @@ def load_samples(
                 f"{path}: {column} names must not contain '_', '/' or spaces (they are part "
                 "of file names)."
             )
-    base = Path(base_dir)
-    table["sample_fp"] = [str((base / p).resolve()) for p in table["sample_fp"]]
-    absent = [p for p in table["sample_fp"] if not Path(p).exists()]
+    # absolute, normalised paths (os.path: a screen lists tens of thousands of files and
+    # pathlib objects cost ten times as much; links are kept, not resolved)
+    base = os.path.abspath(base_dir)
+    table["sample_fp"] = [os.path.normpath(os.path.join(base, p)) for p in table["sample_fp"]]
+    absent = [p for p in table["sample_fp"] if not os.path.exists(p)]
     if absent:
         raise InputFileNotFoundError(
             f"{path}: {len(absent)} raw files listed are missing, e.g. {absent[0]}."

@@ -7,13 +7,15 @@ from snakemake.utils import validate
 
 from opsflow.config import load_config
 from opsflow.errors import OpsflowError
-from opsflow.steps import JOBS, Workflow, check_inputs, dependency, run_step, step_log
+from opsflow.steps import JOBS, Workflow, dependency, step_log
 
 BASE_DIR = Path(workflow.configfiles[0]).resolve().parent if workflow.configfiles else Path.cwd()
 try:
     CONFIG = load_config(config, base_dir=BASE_DIR)
     WORKFLOW = Workflow.from_config(CONFIG, base_dir=BASE_DIR)
     if os.environ.get("OPSFLOW_PREFLIGHT") != "done":  # opsflow run checked already
+        from opsflow.steps import check_inputs
+
         check_inputs(WORKFLOW)
     else:  # what that check found: modalities without stage positions (no mosaics)
         WORKFLOW.positions_missing.update(

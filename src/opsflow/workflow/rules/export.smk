@@ -9,7 +9,14 @@
 # output is a file). Well mosaics: one job per well.
 from opsflow.export import STAGES
 from opsflow.paths import MODULES
-from opsflow.steps import export as export_steps
+
+
+def _exports():
+    # the writers (zarr and the kernels' modules) are imported by the jobs that write
+    # stores, not by every Snakemake process that plans or runs another job
+    from opsflow.steps import export
+
+    return export
 
 
 def _export_inputs(stage):
@@ -36,7 +43,7 @@ def _export(stage, wildcards, outputs, threads):
     # every image of the job (one, or each cycle of a tile) into its store
     for image, output in zip(WORKFLOW.export_runs(stage, dict(wildcards.items())), outputs, strict=True):
         found = WORKFLOW.export_inputs(stage, image)
-        export_steps.export(
+        _exports().export(
             stage.name, found["image"], output, metadata=found["metadata"],
             masks={label: found[label] for label, _ in stage.labels}, config=CONFIG,
             tile=int(image["tile"]) if "tile" in image else None, workers=threads,
@@ -116,7 +123,7 @@ for _stage in STAGES:
             run:
                 fields = WORKFLOW.plate_fields(params.stage, wildcards.plate)
                 with step_log(log[0]):
-                    export_steps.link_plate(
+                    _exports().link_plate(
                         params.stage.name, output[0],
                         WORKFLOW.plate_links(params.stage, wildcards.plate), fields,
                         config=CONFIG,
@@ -140,7 +147,7 @@ for _stage in STAGES:
         run:
             found = WORKFLOW.mosaic_inputs(params.stage, dict(wildcards.items()))
             with step_log(log[0]):
-                export_steps.mosaic(
+                _exports().mosaic(
                     params.stage.name, found["images"],
                     WORKFLOW.mosaic_tiles(params.stage, dict(wildcards.items())), output[0],
                     metadata=input.metadata, masks={k: found[k] for k in params.labels},
@@ -185,4 +192,4 @@ for _module in MODULES:
             stores=_store_dirs(_module),
         localrule: True
         run:
-            export_steps.remove_stores(params.stores)
+            _exports().remove_stores(params.stores)

@@ -35,4 +35,7 @@ for _step in JOBS:
         resources:
             mem_mb=_step.mem_mb,
         run:
+            # imported by the jobs that compute (the kernels with it), not by planning
+            from opsflow.steps import run_step
+
             run_step(WORKFLOW, params.step, dict(wildcards.items()), log=log[0], threads=threads)

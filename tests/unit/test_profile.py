@@ -15,8 +15,11 @@ def test_slurm_profile_groups_every_per_tile_job_and_nothing_else():
     groups = dict(item.split("=") for item in profile["groups"])
     sizes = dict(item.split("=") for item in profile["group-components"])
     assert set(groups.values()) == set(sizes) and all(int(n) > 1 for n in sizes.values())
-    per_tile = {job.name for job in JOBS if "tile" in get_output(job.outputs[0]).wildcards} | {
-        stage.rule for stage in STAGES if "tile" in get_output(stage.image).wildcards
-    }
+    tile_jobs = {job.name for job in JOBS if "tile" in get_output(job.outputs[0]).wildcards}
+    per_tile = (
+        tile_jobs
+        | {f"export_{name}_omezarr" for name in tile_jobs}  # a tile job's export job
+        | {stage.rule for stage in STAGES if "tile" in get_output(stage.image).wildcards}
+    )
     assert set(groups) == per_tile  # the jobs that gather tiles are not batched
     assert profile["executor"] == "slurm"

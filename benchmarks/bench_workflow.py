@@ -3,11 +3,14 @@
 Run: ``.venv/bin/python benchmarks/bench_workflow.py [--tiles 6] [--cycles 11]
 [--cores 1]``. A synthetic screen (1 well x N SBS tiles x cycles, its phenotype tiles)
 runs with ``opsflow run --cores C`` twice, exports off and exports on (each module's default
-stages as sharded plates), each in its own root. Every compute job logs how long its
-kernels took; their sum is the run's in-memory compute (what the steps cost without
-files, scheduling, Snakemake or exports). ``wall / compute`` is what the workflow adds;
-with one core (the default) both are serial, so the ratio is not flattered by parallel
-jobs.
+stages as sharded plates), each in its own root, after a dry run of it (as one checks a
+plan first; it also reads the raw headers the run's preflight would). Every compute job
+logs how long its kernels took; their sum is the run's in-memory compute (what the steps
+cost without files, scheduling, Snakemake or exports). Every export logs how long it
+took to read, downsample and write a store: the work the exports add. ``wall / compute``
+is what the workflow adds to the steps, ``wall / (compute + exports)`` what it adds to
+all the work; with one core (the default) all of it is serial, so the ratio is not
+flattered by parallel jobs.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ import yaml
 from opsflow.synth import SynthParams, write_screen
 
 _COMPUTED = re.compile(r"\(computed in ([\d.]+) s\)")
+_EXPORTED = re.compile(r": exported \S+ in ([\d.]+) s")
 
 
 def _run(config: Path, cores: int) -> float:
     command = [sys.executable, "-m", "opsflow.cli", "run", "--configfile", str(config),
                "--cores", str(cores), "-q"]  # fmt: skip
+    subprocess.run([*command, "-n"], capture_output=True, check=True)
     start = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, check=False)
     if proc.returncode:
@@ -37,14 +42,15 @@ def _run(config: Path, cores: int) -> float:
     return time.perf_counter() - start
 
 
-def _compute(root: Path) -> tuple[float, int]:
-    """Seconds of kernel compute logged by every job under ``root``, and the job count."""
-    seconds, jobs = 0.0, 0
+def _work(root: Path) -> tuple[float, float, int]:
+    """Seconds of kernel compute and of exports logged under ``root``, and the job count."""
+    computed, exported, jobs = 0.0, 0.0, 0
     for log in (root / "logs").rglob("*.log"):
-        found = _COMPUTED.findall(log.read_text())
-        seconds += sum(float(s) for s in found)
+        text = log.read_text()
+        computed += sum(float(s) for s in _COMPUTED.findall(text))
+        exported += sum(float(s) for s in _EXPORTED.findall(text))
         jobs += 1
-    return seconds, jobs
+    return computed, exported, jobs
 
 
 def main() -> None:
@@ -59,8 +65,8 @@ def main() -> None:
     screen = write_screen(base / "screen", params, workers=2)
     config = yaml.safe_load(screen["config"].read_text())
     print(f"1 well x {args.tiles} SBS tiles x {args.cycles} cycles, {args.cores} core(s)")
-    print(f"{'exports':>8}{'wall s':>9}{'compute s':>11}{'jobs':>6}{'wall/tile s':>13}"
-          f"{'wall / compute':>16}")  # fmt: skip
+    print(f"{'exports':>8}{'wall s':>9}{'compute s':>11}{'exports s':>11}{'jobs':>6}"
+          f"{'wall/tile s':>13}{'wall / compute':>16}{'wall / work':>13}")  # fmt: skip
     for exports in (False, True):
         data = yaml.safe_load(yaml.safe_dump(config))
         name = "exports_on" if exports else "exports_off"
@@ -69,9 +75,10 @@ def main() -> None:
         path = screen["root"] / f"{name}.yml"
         path.write_text(yaml.safe_dump(data))
         wall = _run(path, args.cores)
-        compute, jobs = _compute(screen["root"] / name)
-        print(f"{'on' if exports else 'off':>8}{wall:>9.1f}{compute:>11.1f}{jobs:>6}"
-              f"{wall / args.tiles:>13.2f}{wall / compute:>16.2f}")  # fmt: skip
+        compute, exported, jobs = _work(screen["root"] / name)
+        print(f"{'on' if exports else 'off':>8}{wall:>9.1f}{compute:>11.1f}{exported:>11.1f}"
+              f"{jobs:>6}{wall / args.tiles:>13.2f}{wall / compute:>16.2f}"
+              f"{wall / (compute + exported):>13.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -137,8 +137,8 @@ def _file_problems(
     group_keys = ["plate", "well", "tile"] + (["cycle"] if modality == "sbs" else [])
     images: dict[tuple[str, ...], list[str]] = {}  # the files of each image, in table order
     columns = zip(*(samples[c] for c in group_keys), strict=True)
-    for key, path in zip(columns, samples.sample_fp, strict=True):
-        images.setdefault(key, []).append(path)  # (a pandas group per image costs 20x)
+    for image, path in zip(columns, samples.sample_fp, strict=True):
+        images.setdefault(image, []).append(path)  # (a pandas group per image costs 20x)
     for paths in images.values():
         files = [headers[p] for p in paths if p in headers]
         if len(files) != len(paths):

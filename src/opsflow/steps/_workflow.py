@@ -60,6 +60,7 @@ class Workflow(FormatsMixin, StoresMixin):
         self._groups: dict[tuple[str, tuple[str, ...]], dict[Any, Any]] = {}
         self._records: dict[str, list[dict[str, str]]] = {}
         self._targets: dict[str, list[str]] = {}
+        self._patterns: dict[Any, str] = {}
         self._exported: frozenset[str] | None = None
         self.check_formats()
 
@@ -90,11 +91,19 @@ class Workflow(FormatsMixin, StoresMixin):
 
     # ---------------------------------------------------------------- outputs and targets
     def pattern(self, key: str) -> str:
-        """Path of an output with ``{plate}``-style wildcards (its store, computed as one)."""
-        home = self.written_store(key)
-        if home is not None:
-            return self.store_pattern(home[0])
-        return str(get_output(key).pattern(self.root))
+        """Path of an output with ``{plate}``-style wildcards (its store, computed as one).
+
+        Built once per output: the planner asks for it for every input of every job.
+        """
+        pattern = self._patterns.get(key)
+        if pattern is None:
+            home = self.written_store(key)
+            if home is not None:
+                pattern = self.store_pattern(home[0])
+            else:
+                pattern = str(get_output(key).pattern(self.root))
+            self._patterns[key] = pattern
+        return pattern
 
     def path(self, key: str, wildcards: Wildcards) -> str:
         """Path of one output file."""

@@ -213,22 +213,6 @@ class StoresMixin:
         ]
         return dict(zip(fields, stores, strict=True))
 
-    def plate_inputs(self: Workflow, stage: Stage, plate: str) -> list[str]:
-        """What a plate's metadata job waits for: one store of each job writing its stores.
-
-        A job that writes every cycle of a tile stands in by its first cycle's store:
-        Snakemake reruns a job for any missing output and the job rewrites all of them,
-        so naming the others adds nothing but planning (16,000 of the inputs of a screen
-        of 2 wells x 800 tiles x 11 cycles).
-        """
-        links = self.plate_links(stage, plate)
-        if not self.export_each(stage):
-            return list(links.values())
-        first: dict[tuple[str, str], str] = {}
-        for image, store in zip(self._images(stage, {"plate": plate}), links.values(), strict=True):
-            first.setdefault((image["well"], image["tile"]), store)
-        return list(first.values())
-
     def mosaic_inputs(self: Workflow, stage: Stage, wildcards: Wildcards) -> dict[str, Any]:
         """Every tile image of a well (and its masks), and the well's metadata table.
 

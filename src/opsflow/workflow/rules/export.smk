@@ -32,7 +32,7 @@ def _mosaic_inputs(stage):
 
 
 def _plate_inputs(stage):
-    return lambda wildcards: WORKFLOW.plate_inputs(stage, wildcards.plate)
+    return lambda wildcards: list(WORKFLOW.plate_links(stage, wildcards.plate).values())
 
 
 def _group_inputs(stages):

@@ -47,7 +47,8 @@ def test_converting_the_synthetic_raw_files_is_exact(
     root = small_screen["root"]
     samples = pd.read_csv(small_screen["sbs_samples"], sep="\t")
     truth = make_sbs_tile(small_params, "A2", 1)
-    rows = samples[(samples["well"] == "A2") & (samples["tile"] == 1)]
+    rows = samples[(samples["well"] == "A2") & (samples["tile"] == 1)].sort_values("cycle")
+    cycles = []
     for fp, cycle in zip(rows["sample_fp"], rows["cycle"], strict=True):
         raw = read_raw_image(root / fp)
         image = convert_raw([raw], channel_order_flip=True)
@@ -55,10 +56,11 @@ def test_converting_the_synthetic_raw_files_is_exact(
         assert np.array_equal(image, truth.image[cycle - 1])
         names = converted_channel_names([raw], channel_order_flip=True)
         assert names == small_params.sbs_channels
-        # written and read back through the pipeline's TIFF I/O: still exact
-        out = _path(tmp_path, "convert_sbs", plate=1, well="A2", tile=1, cycle=cycle)
-        write_tiff(out, image)
-        assert np.array_equal(read_tiff(out), truth.image[cycle - 1])
+        cycles.append(image)
+    # the tile's stack of cycles, written and read back through the pipeline's TIFF I/O
+    out = _path(tmp_path, "convert_sbs", plate=1, well="A2", tile=1)
+    write_tiff(out, np.stack(cycles), axes="tcyx")
+    assert np.array_equal(read_tiff(out), truth.image)
     ph_rows = pd.read_csv(small_screen["phenotype_samples"], sep="\t")
     fp = ph_rows.loc[(ph_rows["well"] == "A2") & (ph_rows["tile"] == 1), "sample_fp"].item()
     raw = read_raw_image(root / fp)

@@ -65,7 +65,7 @@ class Expect(NamedTuple):
 
     module: str
     modality: str
-    per: str  # tile_cycle, tile, well_cycle or well: one store per source image
+    per: str  # tile, well_cycle or well: one store per source image
     tiff: str  # relative to the output root, {stem} filled in
     store: str
     axes: str  # axes of the store (2-D TIFFs get a channel axis)
@@ -77,10 +77,10 @@ EXPECTED: dict[str, Expect] = {
     "convert_sbs": Expect(
         "preprocess",
         "sbs",
-        "tile_cycle",
+        "tile",
         "preprocess/images/sbs/{stem}__image.tiff",
         "preprocess/omezarr/sbs/{stem}__image.ome.zarr",
-        "cyx",
+        "tcyx",
         "sbs",
     ),
     "convert_phenotype": Expect(
@@ -224,8 +224,6 @@ EXPECTED: dict[str, Expect] = {
 def _stems(per: str) -> list[tuple[str, int | None]]:
     """(file stem, tile or None) of every source image of a stage."""
     well = f"P-{PARAMS.plate}_W-{WELL}"
-    if per == "tile_cycle":
-        return [(f"{well}_T-{t}_C-{c}", t) for t in TILES for c in CYCLES]
     if per == "tile":
         return [(f"{well}_T-{t}", t) for t in TILES]
     if per == "well_cycle":
@@ -377,9 +375,9 @@ def test_expectations_cover_every_registry_stage():
 def test_every_expected_store_and_no_other(exports_run: Path):
     expected = _expected_stores(exports_run)
     found = {p for p in exports_run.rglob("*.ome.zarr") if p.is_dir()}
-    # 27 SBS tiles x cycles, 3 phenotype tiles, 9 + 1 IC fields; 7 SBS and 4 phenotype
-    # stages on 3 tiles each
-    assert len(expected) == 27 + 3 + 9 + 1 + 7 * 3 + 4 * 3 == 73
+    # 3 SBS tiles (a stack of cycles each), 3 phenotype tiles, 9 + 1 IC fields; 7 SBS and
+    # 4 phenotype stages on 3 tiles each
+    assert len(expected) == 3 + 3 + 9 + 1 + 7 * 3 + 4 * 3 == 49
     assert found == set(expected)
     # nothing half-written or moved aside next to a store
     leftovers = [
@@ -539,7 +537,7 @@ def test_explicit_omezarr_targets_export_the_default_stages_when_exports_are_off
         # the plan's high-value stages, a field per tile and one plate (the screen's own
         # config has the default layout); nothing upstream reruns
         **{f"plate_{name}_omezarr": 1 for name in defaults},
-        "export_convert_sbs_omezarr": n_tiles,  # one job writes every cycle of a tile
+        "export_convert_sbs_omezarr": n_tiles,  # one store of every cycle per tile
         "export_convert_phenotype_omezarr": n_tiles,
         "export_align_sbs_omezarr": n_tiles,
         "export_apply_ic_field_sbs_omezarr": n_tiles,

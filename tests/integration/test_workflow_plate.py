@@ -89,7 +89,7 @@ def _expected_fields(screen: dict[str, Path], stage) -> dict[str, list[str]]:
     """Field names per well path, from the samples: tile, or tile c cycle, or 0 / c cycle."""
     samples = _samples(screen, stage.modality)
     per_tile = stage.name not in ("calculate_ic_sbs", "calculate_ic_phenotype")
-    per_cycle = stage.name in ("convert_sbs", "calculate_ic_sbs")
+    per_cycle = stage.name == "calculate_ic_sbs"
     keys = ["well"] + (["tile"] if per_tile else []) + (["cycle"] if per_cycle else [])
     rows = samples[keys].drop_duplicates()
     rows = rows.assign(**{k: rows[k].astype(int) for k in keys if k != "well"})

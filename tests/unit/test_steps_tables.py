@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,8 +19,8 @@ def _path(key: str, **wildcards: object) -> str:
 
 
 def test_output_names_follow_the_design() -> None:
-    assert _path("convert_sbs", plate=1, well="A1", tile=3, cycle=2) == (
-        "out/preprocess/images/sbs/P-1_W-A1_T-3_C-2__image.tiff"
+    assert _path("convert_sbs", plate=1, well="A1", tile=3) == (
+        "out/preprocess/images/sbs/P-1_W-A1_T-3__image.tiff"
     )
     assert _path("convert_phenotype", plate=1, well="A1", tile=3) == (
         "out/preprocess/images/phenotype/P-1_W-A1_T-3__image.tiff"
@@ -88,16 +89,23 @@ def test_workflow_resolves_gathered_and_picked_inputs(tmp_path) -> None:
     )
     workflow = Workflow(Config(), {"sbs": sbs})
     wc = {"plate": "1", "well": "A1", "tile": "10"}
-    inputs = workflow.step_inputs(get_step("align_sbs"), wc)
-    cycles = [p.rsplit("_C-", 1)[1].split("__")[0] for p in inputs["convert_sbs"]]
-    assert cycles == ["1", "2", "3"]  # acquisition order, not the table's
+    runs = workflow.each_wildcards(get_step("convert_sbs"), wc)
+    assert [r["cycle"] for r in runs] == ["1", "2", "3"]  # acquisition order, not the table's
+    stack = workflow.step_inputs(get_step("align_sbs"), wc)["convert_sbs"]
+    assert stack.endswith("P-1_W-A1_T-10__image.tiff")  # every cycle in one stack
+    ic = get_step("calculate_ic_sbs")
+    well = {"plate": "1", "well": "B1", "cycle": "3"}
+    assert workflow.step_inputs(ic, well)["convert_sbs"] == [
+        workflow.path("convert_sbs", {**well, "tile": t}) for t in ("2", "10")
+    ]
+    assert workflow.plane(ic, ic.inputs[0], well) == 2  # cycle 3 is the stacks' third plane
     field = workflow.step_inputs(get_step("apply_ic_field_sbs"), wc)["calculate_ic_sbs"]
     assert field.endswith("P-1_W-A1_C-1__ic_field.tiff")  # sbs.cyto_cycle 0: first cycle
     tiles = workflow.step_inputs(get_step("combine_reads"), {"plate": "1", "well": "B1"})
     assert list(tiles["call_reads"]) == [2, 10]
     raw = workflow.step_inputs(get_step("convert_sbs"), {**wc, "cycle": "2"})["samples"]
     assert raw == ["raw_A1_10_2.nd2"]
-    assert len(workflow.targets("convert_sbs")) == 12
+    assert len(workflow.targets("convert_sbs")) == 4
     assert len(workflow.targets("combine_cells")) == 2
 
 
@@ -167,7 +175,21 @@ def test_keep_tiff_names_image_outputs_and_marks_the_others_temporary() -> None:
     def converted(workflow: Workflow) -> list[str]:
         return [t for t in workflow.module_targets("preprocess") if t.endswith("__image.tiff")]
 
-    assert converted(keep) == [] and len(converted(_formats_workflow())) == 4
+    assert converted(keep) == [] and len(converted(_formats_workflow())) == 2  # one per tile
     assert not _formats_workflow().temporary("log_filter")
     with pytest.raises(ConfigError, match=r"all.keep_tiff: \['aligned'\] are not image outputs"):
         _formats_workflow(all={"root_fp": "/out", "keep_tiff": ["aligned"]})
+
+
+def test_a_job_of_every_cycle_stacks_their_images_and_joins_their_tables() -> None:
+    from opsflow.errors import OpsflowError
+    from opsflow.steps._run import _combine
+
+    tile = {"plate": "1", "well": "A1", "tile": "0"}
+    runs = [np.full((2, 3, 4), c, dtype=np.uint16) for c in (1, 2, 3)]
+    stack = _combine("convert_sbs", runs, tile)
+    assert stack.shape == (3, 2, 3, 4) and [int(p.max()) for p in stack] == [1, 2, 3]
+    tables = [pd.DataFrame({"cycle": [c]}) for c in (1, 2)]
+    assert _combine("convert_sbs_metadata", tables, tile)["cycle"].tolist() == [1, 2]
+    with pytest.raises(OpsflowError, match=r"convert_sbs of plate 1, well A1, tile 0: .*one shape"):
+        _combine("convert_sbs", [runs[0], np.zeros((2, 3, 5), np.uint16)], tile)

@@ -90,7 +90,7 @@ STAGES: tuple[Stage, ...] = (
         image="convert_sbs",
         store_dir="sbs",
         store_what="image",
-        axes="cyx",
+        axes="tcyx",
         channels=Channels.CHANNELS,
     ),
     Stage(

@@ -16,7 +16,6 @@ from opsflow.paths import file_name
 __all__ = ["OUTPUTS", "Output", "get_output"]
 
 TILE = ("plate", "well", "tile")
-TILE_CYCLE = ("plate", "well", "tile", "cycle")
 WELL = ("plate", "well")
 WELL_CYCLE = ("plate", "well", "cycle")
 PLATE = ("plate",)
@@ -120,7 +119,9 @@ def _agg(key: str, what: str, folder: str = "parquets", **kw: object) -> Output:
 
 OUTPUTS: tuple[Output, ...] = (
     # preprocess: converted tiles, their metadata, illumination fields
-    _pre("convert_sbs", "images", "image", "sbs", wildcards=TILE_CYCLE, axes="cyx", target=True),
+    # one stack per SBS tile, cycles on t: the aligned stage's shape, and one file (not one
+    # per cycle) for the planner to track
+    _pre("convert_sbs", "images", "image", "sbs", axes="tcyx", target=True),
     _pre("convert_sbs_metadata", "metadata", "metadata", "sbs", wildcards=TILE, ext="parquet"),
     _pre(
         "combine_metadata_sbs",

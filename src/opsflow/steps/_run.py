@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from opsflow.aggregate import quiet_anndata
+from opsflow.errors import OpsflowError
 from opsflow.export import Stage
 from opsflow.frames import limit_threads
 from opsflow.io import (
@@ -37,11 +38,12 @@ __all__ = ["call_kernel", "run_step", "run_tile"]
 logger = logging.getLogger(__name__)
 
 
-def _read(item: Input, path: str) -> Any:
+def _read(item: Input, path: str, plane: int | None = None) -> Any:
     """A raw file, a table, or an image (TIFF or OME-Zarr) with its output's axes.
 
     An input marked ``lazy`` stays an :class:`~opsflow.io.ImageView`: its kernel indexes
-    the cycles or channels it needs, and only those are read.
+    the cycles or channels it needs, and only those are read. ``plane``: only that
+    index of the image's first axis is read (one cycle of a tile's stack).
     """
     if item.key == "samples":
         return read_raw_image(path)
@@ -49,12 +51,14 @@ def _read(item: Input, path: str) -> Any:
     if not output.is_image:
         return read_table(path)
     view = open_image(path, axes=output.axes)
+    if plane is not None:
+        return view[plane]
     return view if item.lazy else np.asarray(view)
 
 
-def _lazy(item: Input, paths: list[str]) -> Iterator[Any]:
+def _lazy(item: Input, paths: list[str], plane: int | None) -> Iterator[Any]:
     for path in paths:
-        yield _read(item, path)
+        yield _read(item, path, plane)
 
 
 class _Files(Mapping[Any, Any]):
@@ -73,14 +77,16 @@ class _Files(Mapping[Any, Any]):
         return len(self._paths)
 
 
-def _load(item: Input, value: Any) -> Any:
+def _load(item: Input, value: Any, plane: int | None = None) -> Any:
     if item.gather == "mapping":
         return _Files(item, value)
     if isinstance(value, dict):
-        return {k: _read(item, v) for k, v in value.items()}
+        return {k: _read(item, v, plane) for k, v in value.items()}
     if isinstance(value, list):
-        return _lazy(item, value) if item.gather == "lazy" else [_read(item, v) for v in value]
-    return _read(item, value)
+        if item.gather == "lazy":
+            return _lazy(item, value, plane)
+        return [_read(item, v, plane) for v in value]
+    return _read(item, value, plane)
 
 
 def _write(key: str, path: str | os.PathLike[str], value: Any) -> None:
@@ -110,19 +116,40 @@ def run_step(
     """Run one job of a step: every output written through a temporary sibling.
 
     ``threads`` is what the scheduler gave the job: frame-wise kernels use no more.
+    A job that covers several runs (``each``: the cycles of a tile) writes each output
+    that lacks their wildcards once, from every run: tables concatenated, images
+    stacked on ``t`` (and that image's store, where the steps write stores).
     """
     with step_log(log), limit_threads(threads):
         start, computing = time.perf_counter(), 0.0
         gathered: dict[str, list[Any]] = {}
         for wc in workflow.each_wildcards(step, wildcards):
             computing += _run_once(workflow, step, wc, gathered)
-        for key, tables in gathered.items():  # one table of every run (e.g. every cycle)
-            _write(key, workflow.path(key, wildcards), pd.concat(tables, ignore_index=True))
+        if step.each:
+            values = {key: _combine(key, runs, wildcards) for key, runs in gathered.items()}
+            for key, value in values.items():
+                if workflow.written_store(key) is None:
+                    _write(key, workflow.path(key, wildcards), value)
+            for stage in workflow.stores_written(step):
+                _write_store(workflow, stage, wildcards, values, step)
         seconds = time.perf_counter() - start
         logger.info(
             "%s: read, computed and wrote in %.2f s (computed in %.2f s)",
             step.name, seconds, computing,
         )  # fmt: skip
+
+
+def _combine(key: str, runs: list[Any], wildcards: Mapping[str, str]) -> Any:
+    """One output of every run of a job: tables concatenated, images stacked on ``t``."""
+    if not get_output(key).is_image:
+        return pd.concat(runs, ignore_index=True)
+    shapes = sorted({np.shape(r) for r in runs})
+    if len(shapes) > 1:
+        where = ", ".join(f"{k} {v}" for k, v in wildcards.items())
+        raise OpsflowError(
+            f"{key} of {where}: expected every cycle to convert to one shape, found {shapes}."
+        )
+    return np.stack(runs)
 
 
 def _run_once(
@@ -133,7 +160,9 @@ def _run_once(
     Outputs without the wildcards the job covers (``each``) are kept in ``gathered``.
     """
     inputs = workflow.step_inputs(step, wildcards)
-    args = [_load(item, inputs[item.key]) for item in step.inputs]
+    args = [
+        _load(item, inputs[item.key], workflow.plane(step, item, wildcards)) for item in step.inputs
+    ]
     start = time.perf_counter()
     results = call_kernel(step, args, step.params(workflow, wildcards))
     computing = time.perf_counter() - start
@@ -142,6 +171,8 @@ def _run_once(
             gathered.setdefault(key, []).append(value)
         elif workflow.written_store(key) is None:
             _write(key, workflow.path(key, wildcards), value)
+    if step.each:
+        return computing  # the stores hold the runs' stacked images: written by the job
     loaded = {item.key: arg for item, arg in zip(step.inputs, args, strict=True)}
     for stage in workflow.stores_written(step):
         _write_store(workflow, stage, wildcards, {**loaded, **results}, step)
@@ -185,7 +216,7 @@ def run_tile(
 ) -> dict[str, Any]:
     """Run every step of a module whose inputs are known, in memory, in table order.
 
-    ``known`` holds values by output key (e.g. ``convert_sbs`` as a list of cycles and
+    ``known`` holds values by output key (e.g. ``convert_sbs`` as a stack or list of cycles and
     ``calculate_ic_sbs``); the result adds every output computed from them.
     """
     available, chosen = set(known), []

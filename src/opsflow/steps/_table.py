@@ -50,6 +50,9 @@ class Input:
     lazy
         An image the kernel indexes before it computes (a few cycles or channels of
         it): passed as an :class:`~opsflow.io.ImageView`, so only those are read.
+    cycle_plane
+        For a per-tile stack of cycles read by a per-cycle step: only the plane of the
+        job's cycle is read (a well's illumination field of one cycle).
     """
 
     key: str
@@ -57,6 +60,7 @@ class Input:
     gather: Literal["list", "dict", "lazy", "mapping"] = "list"
     cycle_index: Callable[[Any], int] | None = None
     lazy: bool = False
+    cycle_plane: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,8 @@ class Step:
     mem_mb: int = 2000
     #: wildcards whose every value in the samples one job covers, one after the other
     #: (the cycles of a tile: one convert job per tile, not per image); an output
-    #: without them gathers the runs' tables into one (the tile's metadata)
+    #: without them gathers the runs' results into one: tables concatenated (the tile's
+    #: metadata), images stacked on t (the tile's cycles)
     each: tuple[str, ...] = ()
 
 
@@ -178,7 +183,7 @@ def _preprocess_steps(modality: str, per_tile: tuple[str, ...]) -> tuple[Step, .
         Step(
             name=f"calculate_ic_{modality}",
             kernel=Kernel("preprocess.calculate_ic_field"),
-            inputs=(Input(image, over=("tile",), gather="lazy"),),
+            inputs=(Input(image, over=("tile",), gather="lazy", cycle_plane="cycle" in per_tile),),
             outputs=(f"calculate_ic_{modality}",),
             params=_ic_params,
             mem_mb=4000,
@@ -225,7 +230,7 @@ STEPS: tuple[Step, ...] = (
     Step(
         name="align_sbs",
         kernel=Kernel("sbs.align_step"),
-        inputs=(Input("convert_sbs", over=("cycle",)),),
+        inputs=(Input("convert_sbs"),),
         outputs=("align_sbs",),
         params=_settings("sbs"),
         mem_mb=4000,

@@ -248,6 +248,13 @@ class Workflow(FormatsMixin, StoresMixin):
                 )
         return flat
 
+    def plane(self, step: Step, item: Input, wildcards: Wildcards) -> int | None:
+        """Which plane of a stack of cycles an input reads (``cycle_plane``), or None."""
+        if not item.cycle_plane:
+            return None
+        cycles = self.combos(get_output(item.key), _well(wildcards), ("cycle",))
+        return [c["cycle"] for c in cycles].index(wildcards["cycle"])
+
     def _resolve(self, step: Step, item: Input, wildcards: Wildcards) -> Any:
         if item.key == "samples":
             modality = get_output(step.outputs[0]).modality
@@ -289,6 +296,10 @@ class Workflow(FormatsMixin, StoresMixin):
         modules = [m for m in MODULES if m in self.config.all.modules]
         paths = [p for m in modules for p in self.module_targets(m)]
         return paths + [p for m in modules for p in self.store_targets(m, enabled_only=True)]
+
+
+def _well(wildcards: Wildcards) -> dict[str, str]:
+    return {w: wildcards[w] for w in ("plate", "well")}
 
 
 def _tile(wildcards: Wildcards) -> dict[str, str]:

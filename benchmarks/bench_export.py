@@ -58,7 +58,7 @@ CASES = {
 data = tifffile.imread(tiff)
 chunks = (1,) * (data.ndim - 2) + (512, 512)
 arr = zarr.create_array(str(out), shape=data.shape, chunks=chunks, dtype=data.dtype,
-    compressors=BloscCodec(cname="zstd", clevel=3, shuffle="shuffle"), fill_value=0,
+    compressors=BloscCodec(cname="zstd", clevel=1, shuffle="shuffle"), fill_value=0,
     dimension_names=list("tcyx"[-data.ndim:]), config={"write_empty_chunks": True})
 arr[...] = data
 """,

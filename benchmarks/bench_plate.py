@@ -99,7 +99,7 @@ for well, field, tiff in tiles:
     data = tifffile.imread(tiff)
     arr = zarr.create_array(str(where(well, field) / "0"), shape=data.shape, chunks=CHUNKS,
         dtype=data.dtype, fill_value=0, dimension_names=list("tcyx"),
-        compressors=BloscCodec(cname="zstd", clevel=3, shuffle="shuffle", typesize=2),
+        compressors=BloscCodec(cname="zstd", clevel=1, shuffle="shuffle", typesize=2),
         config={"write_empty_chunks": True})
     arr[...] = data
 """
@@ -161,7 +161,7 @@ except Exception as exc:
             unavailable(f"iohub: {exc}")
         # iohub 0.3.11 never passes its ZarrConfig.compressor to zarr v3 arrays (its
         # default is zstd 1 bitshuffle): give that default the floor's codec instead
-        specs.CompressorConfig = lambda: CompressorConfig(cname="zstd", clevel=3,
+        specs.CompressorConfig = lambda: CompressorConfig(cname="zstd", clevel=1,
                                                           shuffle="shuffle")
         axes = [TimeAxisMeta(name="T", unit="second"), ChannelAxisMeta(name="C"),
                 SpaceAxisMeta(name="Y", unit="micrometer"),
@@ -191,7 +191,7 @@ except Exception as exc:
         write_plate_metadata(root, sorted({w[0] for w in wells}),
                              sorted({w[1:] for w in wells}, key=int),
                              [f"{w[0]}/{w[1:]}" for w in wells])
-        codec = BloscCodec(cname="zstd", clevel=3, shuffle="shuffle", typesize=2)
+        codec = BloscCodec(cname="zstd", clevel=1, shuffle="shuffle", typesize=2)
         for well, field, tiff in tiles:
             group = root.require_group(f"{well[0]}/{well[1:]}/{field}")
             write_image(tifffile.imread(tiff), group, scale_factors=(), axes="tcyx",

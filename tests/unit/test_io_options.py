@@ -18,7 +18,7 @@ def test_defaults() -> None:
     assert options.max_levels is None
     assert options.ngff_version == "0.5"
     assert options.compression == "zstd"
-    assert options.compression_level == 3
+    assert options.compression_level == 1
 
 
 def test_every_field_has_one_sentence_of_help() -> None:

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from opsflow.aggregate import quiet_anndata
 from opsflow.errors import OpsflowError
 from opsflow.export import Stage
 from opsflow.frames import limit_threads
@@ -97,6 +96,8 @@ def _write(key: str, path: str | os.PathLike[str], value: Any) -> None:
         with atomic_path(path) as tmp:
             value.savefig(tmp, format="png", dpi=110)
     elif output.ext == "h5ad":  # an AnnData of cells x features
+        from opsflow.aggregate import quiet_anndata  # scipy.stats, anndata: only here
+
         with atomic_path(path) as tmp, quiet_anndata():
             value.write_h5ad(tmp)
     elif output.ext == "ome.zarr":  # the writer's arguments (it writes atomically itself)

@@ -4,9 +4,10 @@ Run: ``.venv/bin/python benchmarks/bench_sbs.py --baseline DIR [--size 640 576]
 [--cycles 11] [--repeat 3]``; ``DIR`` is another checkout (e.g. ``git worktree add
 /tmp/base 0f90e55``). One synthetic tile is made and saved; each checkout runs the SBS
 steps on it in its own process (``_sbs_chain.py``, 2 threads), alternately, ``--repeat``
-times, and the best time of each step is kept (the least disturbed by other work on a
-shared machine). Prints seconds per step, their ratio, and whether the two checkouts
-called the same barcode for every cell.
+times (each process times its second pass over the tile, after imports), and the best
+time of each step is kept (the least disturbed by other work on a shared machine).
+Prints seconds per step, their ratio, and whether the two checkouts called the same
+barcode for every cell.
 """
 
 from __future__ import annotations

@@ -148,6 +148,8 @@ _EXPORT_KEYS = {
     "omezarr_chunk_shape": "chunk_shape",
     "omezarr_coarsening_factor": "coarsening_factor",
     "omezarr_max_levels": "max_levels",
+    "omezarr_compression": "compression",
+    "omezarr_compression_level": "compression_level",
 }
 
 
@@ -170,16 +172,19 @@ def test_export_options_follow_the_configuration() -> None:
         {
             "all": {"omezarr_ngff_version": "0.4"},
             "sbs": {"omezarr_chunk_shape": [1, 256, 256], "omezarr_max_levels": 3},
-            "phenotype": {"omezarr_coarsening_factor": 3},
+            "phenotype": {"omezarr_coarsening_factor": 3, "omezarr_compression_level": 5},
+            "preprocess": {"omezarr_compression": "lz4"},
         }
     )
     assert config.export_options("sbs") == ExportOptions(
         chunk_shape=(1, 256, 256), max_levels=3, ngff_version="0.4"
     )
     assert config.export_options("phenotype") == ExportOptions(
-        coarsening_factor=3, ngff_version="0.4"
+        coarsening_factor=3, compression_level=5, ngff_version="0.4"
     )
-    assert config.export_options("preprocess") == ExportOptions(ngff_version="0.4")
+    assert config.export_options("preprocess") == ExportOptions(
+        compression="lz4", ngff_version="0.4"
+    )
 
 
 @pytest.mark.parametrize(
@@ -196,6 +201,11 @@ def test_export_options_follow_the_configuration() -> None:
         (
             {"preprocess": {"omezarr_chunk_shape": [1, 0, 512]}},
             "preprocess.omezarr_chunk_shape: chunk_shape must be a sequence of positive integers",
+        ),
+        (
+            {"sbs": {"omezarr_compression_level": 12}},
+            "sbs.omezarr_compression_level: compression_level must be an integer from 0 to 9, "
+            "found 12.",
         ),
     ],
 )

@@ -61,6 +61,8 @@ _EXPORT_KEYS = {
     "omezarr_coarsening_factor": "coarsening_factor",
     "omezarr_max_levels": "max_levels",
     "omezarr_shard_shape": "shard_shape",
+    "omezarr_compression": "compression",
+    "omezarr_compression_level": "compression_level",
 }
 
 
@@ -108,6 +110,8 @@ class OmeZarrSettings:
     omezarr_coarsening_factor: int = _export_option("coarsening_factor")
     omezarr_max_levels: int | None = _export_option("max_levels")
     omezarr_shard_shape: tuple[int, int, int] | None = _export_option("shard_shape")
+    omezarr_compression: Literal["zstd", "lz4", "zlib", "none"] = _export_option("compression")
+    omezarr_compression_level: int = _export_option("compression_level")
     omezarr_mosaic_stages: tuple[str, ...] = _help(
         (),
         "Stages also exported as one stitched store per well, placed by the stage "
@@ -239,10 +243,7 @@ class Config:
         return getattr(self, module)
 
     def export_options(self, module: str) -> ExportOptions:
-        """The options a module's stores are written with: its section's and the shared.
-
-        Compression is not configurable: every store uses the library's lossless default.
-        """
+        """The options a module's stores are written with: its section's and the shared."""
         section = self.section(module)
         return ExportOptions(
             ngff_version=self.all.omezarr_ngff_version,

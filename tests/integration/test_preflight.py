@@ -79,7 +79,11 @@ def _plain_tiff_without_pixel_size(s: Screen) -> list[str]:
 
 def _drop_pixel_size(s: Screen) -> list[str]:
     s.config["preprocess"]["phenotype"]["pixel_size_um"] = None  # the files record none
-    return [s.phenotype.loc[0, "sample_fp"], "preprocess.phenotype.pixel_size_um"]
+    # every image has the same header but its path: each is named or counted, none lost
+    images = s.phenotype.groupby(["plate", "well", "tile"]).ngroups
+    assert images > 3
+    return [s.phenotype.loc[0, "sample_fp"], "preprocess.phenotype.pixel_size_um",
+            f"and {images - 3} more files: records no pixel size"]  # fmt: skip
 
 
 def _float_file(s: Screen) -> list[str]:

@@ -13,6 +13,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pandas as pd
 
@@ -129,46 +130,59 @@ def _samples_problems(workflow: Workflow, modality: str, samples: pd.DataFrame) 
 def _file_problems(
     workflow: Workflow, modality: str, samples: pd.DataFrame, headers: dict[str, RawHeader]
 ) -> list[str]:
-    inputs = getattr(workflow.config.preprocess, modality)
-    names = tuple(getattr(workflow.config, modality).channel_names)
-    key = f"preprocess.{modality}"
-    found: list[tuple[str, str]] = []
-    tiles: list[tuple[str, tuple[int, int, int], str]] = []
     group_keys = ["plate", "well", "tile"] + (["cycle"] if modality == "sbs" else [])
     images: dict[tuple[str, ...], list[str]] = {}  # the files of each image, in table order
-    columns = zip(*(samples[c] for c in group_keys), strict=True)
-    for image, path in zip(columns, samples.sample_fp, strict=True):
+    columns = zip(*(samples[c].tolist() for c in group_keys), strict=True)
+    for image, path in zip(columns, samples.sample_fp.tolist(), strict=True):
         images.setdefault(image, []).append(path)  # (a pandas group per image costs 20x)
+    found: list[tuple[str, str]] = []
+    tiles: list[tuple[Path, tuple[int, int, int], str]] = []
+    verdicts: dict[tuple, tuple[tuple[int, int, int] | None, str, list[str]]] = {}
     for paths in images.values():
         files = [headers[p] for p in paths if p in headers]
         if len(files) != len(paths):
             continue  # an unreadable file is reported already
-        first = str(files[0].path)
-        try:
-            shape = converted_shape(
-                [h.shape for h in files], axes=[h.axes for h in files],
-                n_z_planes=inputs.n_z_planes,
-            )  # fmt: skip
-        except OpsflowError as exc:
-            found.append((first, f"{exc} ({key}.n_z_planes)"))
-            continue
-        dtypes = {h.dtype.name for h in files}
-        tiles.append((first, shape, "/".join(sorted(dtypes))))
-        if shape[0] != len(names):
-            found.append((first, (
-                f"expected {len(names)} channels ({', '.join(names)}: {modality}.channel_names)"
-                f" after conversion, found {shape[0]} ({key}.n_z_planes = {inputs.n_z_planes})."
-            )))  # fmt: skip
-        else:
-            found += _name_problems(files, names, modality, inputs.channel_order_flip)
-        if inputs.pixel_size_um is None and not all(h.pixel_size_um for h in files):
-            found.append((first, f"records no pixel size; set {key}.pixel_size_um."))
+        # a screen's files mostly share their headers but for the path: check each kind once
+        kind = tuple((h.shape, h.axes, h.dtype.str, h.channel_names, bool(h.pixel_size_um))
+                     for h in files)  # fmt: skip
+        if kind not in verdicts:
+            verdicts[kind] = _image_problems(workflow, modality, files)
+        shape, dtypes, problems = verdicts[kind]
+        found += [(str(files[0].path), problem) for problem in problems]
+        if shape is not None:
+            tiles.append((files[0].path, shape, dtypes))
     return _collapse(found + _odd_ones(tiles, modality))
+
+
+def _image_problems(
+    workflow: Workflow, modality: str, files: list[RawHeader]
+) -> tuple[tuple[int, int, int] | None, str, list[str]]:
+    """The converted shape (None: none), dtypes and problems of one image's files."""
+    inputs = getattr(workflow.config.preprocess, modality)
+    names = tuple(getattr(workflow.config, modality).channel_names)
+    key = f"preprocess.{modality}"
+    try:
+        shape = converted_shape(
+            [h.shape for h in files], axes=[h.axes for h in files], n_z_planes=inputs.n_z_planes
+        )
+    except OpsflowError as exc:
+        return None, "", [f"{exc} ({key}.n_z_planes)"]
+    problems = []
+    if shape[0] != len(names):
+        problems.append(
+            f"expected {len(names)} channels ({', '.join(names)}: {modality}.channel_names)"
+            f" after conversion, found {shape[0]} ({key}.n_z_planes = {inputs.n_z_planes})."
+        )
+    else:
+        problems += _name_problems(files, names, modality, inputs.channel_order_flip)
+    if inputs.pixel_size_um is None and not all(h.pixel_size_um for h in files):
+        problems.append(f"records no pixel size; set {key}.pixel_size_um.")
+    return shape, "/".join(sorted({h.dtype.name for h in files})), problems
 
 
 def _name_problems(
     files: list[RawHeader], names: tuple[str, ...], modality: str, flip: bool
-) -> list[tuple[str, str]]:
+) -> list[str]:
     recorded = converted_channel_names(files, channel_order_flip=flip)
     if recorded is None or tuple(recorded) == names:
         return []
@@ -182,14 +196,14 @@ def _name_problems(
         if tuple(recorded[::-1]) == names
         else f"reorder {modality}.channel_names"
     )
-    return [(first, (
+    return [
         f"records channels {stored}; with preprocess.{modality}.channel_order_flip: "
         f"{str(flip).lower()} they become {', '.join(recorded)}, but {modality}.channel_names "
         f"is {', '.join(names)}; {fix}."
-    ))]  # fmt: skip
+    ]
 
 
-def _odd_ones(tiles: list[tuple[str, tuple[int, int, int], str]], modality: str) -> list:
+def _odd_ones(tiles: list[tuple[Path, tuple[int, int, int], str]], modality: str) -> list:
     """Tiles whose plane size or dtype differs from most of the modality's tiles."""
     if not tiles:
         return []
@@ -198,7 +212,7 @@ def _odd_ones(tiles: list[tuple[str, tuple[int, int, int], str]], modality: str)
     found = []
     for path, shape, dtype in tiles:
         if shape[1:] != common_yx or dtype != common_dtype:
-            found.append((path, (
+            found.append((str(path), (
                 f"expected {common_yx[0]} x {common_yx[1]} {common_dtype} planes like the other "
                 f"{modality} files, found {shape[1]} x {shape[2]} {dtype}."
             )))  # fmt: skip

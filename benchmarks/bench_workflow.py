@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -90,17 +91,28 @@ def main() -> None:
     parser.add_argument("--tiles", type=int, nargs="+", default=[6, 18])
     parser.add_argument("--cycles", type=int, default=11)
     parser.add_argument("--cores", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the screens and outputs")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench_workflow_"))
-    sizes = sorted(set(args.tiles))
-    print(f"1 well x {sizes} SBS tiles x {args.cycles} cycles, {args.cores} core(s)")
+    try:
+        _compare(base, sorted(set(args.tiles)), args.cycles, args.cores)
+    finally:  # 18 tiles leave about 10 GB of outputs
+        if args.keep:
+            print(f"screens and outputs kept in {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _compare(base: Path, sizes: list[int], cycles: int, cores: int) -> None:
+    """Run each size exports off and on; print a row per run and the per-tile rows."""
+    print(f"1 well x {sizes} SBS tiles x {cycles} cycles, {cores} core(s)")
     print(f"{'tiles':>12}{'exports':>8}{'wall s':>9}{'compute s':>11}{'exports s':>11}"
           f"{'jobs':>6}{'wall/tile s':>13}{'wall / compute':>16}{'wall / work':>13}")  # fmt: skip
     runs: dict[tuple[int, bool], tuple[float, ...]] = {}
     for tiles in sizes:
-        root, config = _screen(base, tiles, args.cycles)
+        root, config = _screen(base, tiles, cycles)
         for exports in (False, True):
-            runs[tiles, exports] = _measure(root, config, exports, args.cores)
+            runs[tiles, exports] = _measure(root, config, exports, cores)
             print(_row(str(tiles), exports, *runs[tiles, exports], tiles), flush=True)
     if len(sizes) > 1:  # what each tile adds: the difference of the largest and smallest
         small, large = sizes[0], sizes[-1]

@@ -14,7 +14,8 @@ TIFF per field of 11 cycles x 5 channels x 512 x 512 uint16 (axes TCYX; smoothed
 plus sparse bright spots, so the chunks compress as real images do); --small: 2 x 2.
 Cases, each writing ``plate.ome.zarr/{row}/{column}/{field}``:
   (a) floor: tifffile.imread + level 0 alone as a bare zarr v3 array, chunks
-      (1, 1, 512, 512), Blosc zstd 3 shuffle, zarr-python's default codec pipeline
+      (1, 1, 512, 512), Blosc zstd 1 shuffle (opsflow's default), zarr-python's default
+      codec pipeline
   (b) the same with the zarrs (Rust) codec pipeline
   (c) opsflow: export_tiff_to_omezarr per field (full pyramid, default ExportOptions),
       then write_plate_metadata

@@ -67,7 +67,9 @@ def _screen(base: Path, tiles: int, cycles: int) -> tuple[Path, dict]:
     return screen["root"], yaml.safe_load(screen["config"].read_text())
 
 
-def _measure(root: Path, config: dict, exports: bool, cores: int) -> tuple[float, ...]:
+def _measure(
+    root: Path, config: dict, exports: bool, cores: int
+) -> tuple[float, float, float, int]:
     """Wall, compute and export seconds and the job count of one run of the screen."""
     data = yaml.safe_load(yaml.safe_dump(config))
     name = "exports_on" if exports else "exports_off"
@@ -104,7 +106,10 @@ def main() -> None:
 
 
 def _compare(base: Path, sizes: list[int], cycles: int, cores: int) -> None:
-    """Run each size exports off and on; print a row per run and the per-tile rows."""
+    """Run each size exports off and on; print a row per run and the per-tile rows.
+
+    Sizes run one after another in one process, so their ratios share the machine's state.
+    """
     print(f"1 well x {sizes} SBS tiles x {cycles} cycles, {cores} core(s)")
     print(f"{'tiles':>12}{'exports':>8}{'wall s':>9}{'compute s':>11}{'exports s':>11}"
           f"{'jobs':>6}{'wall/tile s':>13}{'wall / compute':>16}{'wall / work':>13}")  # fmt: skip

@@ -95,6 +95,23 @@ def test_pixel_size_as_two_numbers_and_workers_checked(
     assert "--workers: expected a whole number >= 1, found 0" in capsys.readouterr().err
 
 
+def test_compression_options_reach_the_store_and_a_bad_level_is_one_line(
+    tmp_path: Path, stack_tiff: Path, capsys
+) -> None:
+    out = tmp_path / "z.ome.zarr"
+    args = ["export", str(stack_tiff), str(out), "--compression", "lz4"]
+    assert main([*args, "--compression-level", "5"]) == 0
+    codecs = json.loads((out / "0" / "zarr.json").read_text())["codecs"]
+    blosc = next(c["configuration"] for c in codecs if c["name"] == "blosc")
+    assert (blosc["cname"], blosc["clevel"]) == ("lz4", 5)
+    np.testing.assert_array_equal(read_image(out), read_image(stack_tiff))
+    bad = tmp_path / "bad.ome.zarr"
+    assert main(["export", str(stack_tiff), str(bad), "--compression-level", "12"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "compression_level" in err and "found 12" in err
+    assert not bad.exists()
+
+
 def test_console_script_runs_as_a_process(tmp_path: Path, stack_tiff: Path) -> None:
     exe = Path(sys.executable).with_name("opsflow")
     env = {**os.environ, "PYTHONWARNINGS": "error"}

@@ -23,6 +23,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         max_levels=args.max_levels,
         ngff_version=args.ngff_version,
         compression=args.compression,
+        compression_level=args.compression_level,
     )
     labels = {}
     for item in args.label_image or []:
@@ -234,6 +235,7 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--axes", default=None, help="axes of the TIFF, e.g. yxc (default: guessed)")
     option("--ngff-version", "ngff_version", choices=NGFF_VERSIONS)
     option("--compression", "compression", choices=COMPRESSIONS)
+    option("--compression-level", "compression_level", type=int)
     p.add_argument(
         "--workers", type=_positive, default=None, help="threads, >= 1 (default: all cores)"
     )

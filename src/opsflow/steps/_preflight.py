@@ -157,7 +157,11 @@ def _file_problems(
 def _image_problems(
     workflow: Workflow, modality: str, files: list[RawHeader]
 ) -> tuple[tuple[int, int, int] | None, str, list[str]]:
-    """The converted shape (None: none), dtypes and problems of one image's files."""
+    """The converted shape (None: none), dtypes and problems of one image's files.
+
+    Nothing here depends on the files' paths, so one result serves every image whose
+    files have the same headers (a warning it logs names the first such image only).
+    """
     inputs = getattr(workflow.config.preprocess, modality)
     names = tuple(getattr(workflow.config, modality).channel_names)
     key = f"preprocess.{modality}"

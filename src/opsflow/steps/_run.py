@@ -96,7 +96,7 @@ def _write(key: str, path: str | os.PathLike[str], value: Any) -> None:
         with atomic_path(path) as tmp:
             value.savefig(tmp, format="png", dpi=110)
     elif output.ext == "h5ad":  # an AnnData of cells x features
-        from opsflow.aggregate import quiet_anndata  # scipy.stats, anndata: only here
+        from opsflow.aggregate import quiet_anndata  # its module imports scipy.stats
 
         with atomic_path(path) as tmp, quiet_anndata():
             value.write_h5ad(tmp)

@@ -193,3 +193,19 @@ def test_a_job_of_every_cycle_stacks_their_images_and_joins_their_tables() -> No
     assert _combine("convert_sbs_metadata", tables, tile)["cycle"].tolist() == [1, 2]
     with pytest.raises(OpsflowError, match=r"convert_sbs of plate 1, well A1, tile 0: .*one shape"):
         _combine("convert_sbs", [runs[0], np.zeros((2, 3, 5), np.uint16)], tile)
+
+
+def test_an_export_job_names_each_file_it_reads_once() -> None:
+    """The SBS tile's export job: four stages, two of them on the illumination-corrected
+    image; Snakemake is given each file once, and every file a stage reads is among them."""
+    workflow = _formats_workflow(all={"root_fp": "/out", "omezarr_export_default": True})
+    from opsflow.steps import JOBS
+
+    group = workflow.export_group(next(j for j in JOBS if j.name == "sbs_tile"))
+    assert {"apply_ic_field_sbs", "segment_sbs"} <= {s.name for s in group}
+    wc = {"plate": "1", "well": "B03", "tile": "1"}
+    inputs = workflow.group_inputs(group, wc)
+    assert len(set(inputs.values())) == len(inputs)
+    read = {p for s in group for p in workflow.export_job_inputs(s, wc).values()}
+    assert set(inputs.values()) == read
+    assert "/out/sbs/images/P-1_W-B03_T-1__illumination_corrected.tiff" in read

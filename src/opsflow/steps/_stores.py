@@ -173,11 +173,17 @@ class StoresMixin:
         }
 
     def group_inputs(self: Workflow, stages: list[Stage], wildcards: Wildcards) -> dict[str, str]:
-        """What an export group reads: each stage's images and masks, and one metadata table."""
+        """What an export group reads: each file once (its first stage names it).
+
+        Stages of a group share images (a segmentation store holds the image another
+        stage exports), and Snakemake plans each name it is given; the export reads its
+        files through :meth:`export_inputs`, not these names.
+        """
         inputs: dict[str, str] = {}
         for stage in stages:
             for name, path in self.export_job_inputs(stage, wildcards).items():
-                inputs[name if name == "metadata" else f"{stage.name}_{name}"] = path
+                if path not in inputs.values():
+                    inputs[name if name == "metadata" else f"{stage.name}_{name}"] = path
         return inputs
 
     def group_log(self: Workflow, step: Step) -> str:

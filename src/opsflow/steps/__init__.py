@@ -14,6 +14,7 @@ import lazy_loader
 __getattr__, __dir__, _ = lazy_loader.attach(
     __name__,
     submod_attrs={
+        "_collector": ["collect_rarely"],
         "_files": ["read_table", "step_log", "write_table"],
         "_formats": ["dependency"],
         "_jobs": ["JOBS", "chain"],
@@ -38,6 +39,7 @@ __all__ = [
     "call_kernel",
     "chain",
     "check_inputs",
+    "collect_rarely",
     "dependency",
     "get_output",
     "get_step",

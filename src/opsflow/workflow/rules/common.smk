@@ -7,7 +7,9 @@ from snakemake.utils import validate
 
 from opsflow.config import load_config
 from opsflow.errors import OpsflowError
-from opsflow.steps import JOBS, Workflow, dependency, step_log
+from opsflow.steps import JOBS, Workflow, collect_rarely, dependency, step_log
+
+collect_rarely()  # planning thousands of jobs: see opsflow.steps._collector
 
 BASE_DIR = Path(workflow.configfiles[0]).resolve().parent if workflow.configfiles else Path.cwd()
 try:
